@@ -1,0 +1,73 @@
+// The composition root: opens the database and key-value store, builds the services and the HTTP
+// server. Tests call createApp with their own clock, database and key-value store.
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Config } from './config.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import type { Mailer } from './delivery/email/mailer.ts';
+import { createOutboxMailer } from './delivery/email/outbox-mailer.ts';
+import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
+import type { Services } from './flows/context.ts';
+import { buildServer, loggerOptions } from './http/server.ts';
+import { loadBlocklist } from './passwords/blocklist.ts';
+import { createPasswordHasher } from './passwords/hasher.ts';
+import { guessability } from './passwords/strength.ts';
+import { type Db, migrateToLatest, openDatabase } from './store/database.ts';
+import { createStore } from './store/index.ts';
+import { openKeyValue } from './store/kv/index.ts';
+import type { KeyValue } from './store/kv/port.ts';
+
+export interface App {
+  server: FastifyInstance;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  /** An already open (and migrated) database; otherwise one is opened from the configuration and migrated. */
+  db?: Db;
+  kv?: KeyValue;
+  mailer?: Mailer;
+  /** Where log lines go (default stdout); tests read them to prove no secret is ever logged. */
+  logDestination?: pino.DestinationStream;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const ownsDb = options.db === undefined;
+  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  if (ownsDb) await migrateToLatest(db);
+  const ownsKv = options.kv === undefined;
+  const kv = options.kv ?? openKeyValue({ redisUrl: config.redisUrl, clock });
+  const store = createStore(db);
+  const log = pino(loggerOptions(config.logLevel), options.logDestination ?? pino.destination(1));
+  const mailer =
+    options.mailer ??
+    (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createOutboxMailer(store.outbox, clock, log));
+  const hasher = await createPasswordHasher({
+    memoryKib: config.policy.argon2MemoryKib,
+    iterations: config.policy.argon2Iterations,
+  });
+  const services: Services = {
+    config,
+    store,
+    kv,
+    hasher,
+    clock,
+    mailer,
+    log,
+    passwordChecks: { blocklist: loadBlocklist(), guessability },
+  };
+  const server = await buildServer(services);
+  return {
+    server,
+    services,
+    async close() {
+      await server.close();
+      if (!options.mailer) await mailer.close();
+      if (ownsKv) await kv.close();
+      if (ownsDb) await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,360 @@
+// One typed configuration for the whole server. Every setting has an environment variable and a
+// command-line flag; `twostep config` prints the effective values with secrets masked, and
+// docs/configuration.md is the same table in prose. Values are checked at boot, each bad value with
+// its own message, and production refuses the development defaults (the outbox, a generated secret).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Policy {
+  passwordMinLength: number;
+  passwordMaxLength: number;
+  argon2MemoryKib: number;
+  argon2Iterations: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  emailTokenHours: number;
+  signinFreeFailures: number;
+  signinFreeFailuresPerIp: number;
+  signinMaxDelaySeconds: number;
+}
+
+export interface Config {
+  env: Environment;
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  secret: string;
+  secretSource: 'configured' | 'generated';
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: string;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  policy: Policy;
+}
+
+type Kind = 'string' | 'url' | 'int' | 'bool' | 'enum';
+
+interface Field {
+  key: string; // dotted path into Config
+  env: string;
+  kind: Kind;
+  description: string;
+  default?: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  secret?: 'whole' | 'url-password';
+}
+
+/** The schema: one row per setting, in the order `twostep config` prints them. */
+export const configFields: readonly Field[] = [
+  {
+    key: 'env',
+    env: 'NODE_ENV',
+    kind: 'enum',
+    values: ['development', 'test', 'production'],
+    default: 'development',
+    description: 'development allows the outbox and a generated secret; production refuses them',
+  },
+  { key: 'port', env: 'PORT', kind: 'int', min: 0, max: 65535, default: '3000', description: 'HTTP port' },
+  {
+    key: 'host',
+    env: 'HOST',
+    kind: 'string',
+    default: 'localhost',
+    description: 'address to listen on (0.0.0.0 for every interface)',
+  },
+  {
+    key: 'publicUrl',
+    env: 'PUBLIC_URL',
+    kind: 'url',
+    description:
+      'the URL users reach; links in emails are built from it, never from the request (default http://localhost:PORT)',
+  },
+  {
+    key: 'dataDir',
+    env: 'DATA_DIR',
+    kind: 'string',
+    default: './data',
+    description: 'folder of the embedded database and the generated development secret',
+  },
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    kind: 'url',
+    secret: 'url-password',
+    description: 'postgres:// URL of a PostgreSQL server; unset: embedded PGlite in DATA_DIR',
+  },
+  {
+    key: 'redisUrl',
+    env: 'REDIS_URL',
+    kind: 'url',
+    secret: 'url-password',
+    description: 'redis:// URL; unset: attempt counters and rate limits are kept in memory (one node only)',
+  },
+  {
+    key: 'secret',
+    env: 'TWOSTEP_SECRET',
+    kind: 'string',
+    secret: 'whole',
+    description: 'at least 32 characters; keys the CSRF tokens and code hashes. Development generates one in DATA_DIR',
+  },
+  {
+    key: 'smtpUrl',
+    env: 'SMTP_URL',
+    kind: 'url',
+    secret: 'url-password',
+    description:
+      'smtp:// or smtps:// URL of the mail relay; unset: email goes to the development outbox at /dev/outbox',
+  },
+  {
+    key: 'mailFrom',
+    env: 'MAIL_FROM',
+    kind: 'string',
+    default: 'Twostep <no-reply@localhost>',
+    description: 'sender of every email',
+  },
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    kind: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    description: 'log level',
+  },
+  {
+    key: 'trustProxy',
+    env: 'TRUST_PROXY',
+    kind: 'bool',
+    default: 'false',
+    description: 'trust X-Forwarded-For from a reverse proxy for the client address',
+  },
+  {
+    key: 'bodyLimitBytes',
+    env: 'BODY_LIMIT_BYTES',
+    kind: 'int',
+    min: 1024,
+    max: 10485760,
+    default: '65536',
+    description: 'largest request body accepted',
+  },
+  {
+    key: 'policy.passwordMinLength',
+    env: 'PASSWORD_MIN_LENGTH',
+    kind: 'int',
+    min: 8,
+    max: 64,
+    default: '8',
+    description: 'shortest password (NIST 800-63B-4: 8 with a second factor, 15 for password-only)',
+  },
+  {
+    key: 'policy.passwordMaxLength',
+    env: 'PASSWORD_MAX_LENGTH',
+    kind: 'int',
+    min: 64,
+    max: 1024,
+    default: '256',
+    description: 'longest password',
+  },
+  {
+    key: 'policy.argon2MemoryKib',
+    env: 'ARGON2_MEMORY_KIB',
+    kind: 'int',
+    min: 19456,
+    max: 1048576,
+    default: '19456',
+    description: 'argon2id memory cost (OWASP minimum 19456)',
+  },
+  {
+    key: 'policy.argon2Iterations',
+    env: 'ARGON2_ITERATIONS',
+    kind: 'int',
+    min: 2,
+    max: 20,
+    default: '2',
+    description: 'argon2id time cost',
+  },
+  {
+    key: 'policy.sessionIdleMinutes',
+    env: 'SESSION_IDLE_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 60,
+    default: '60',
+    description: 'a web session ends after this long without use (NIST AAL2: at most 60)',
+  },
+  {
+    key: 'policy.sessionAbsoluteHours',
+    env: 'SESSION_ABSOLUTE_HOURS',
+    kind: 'int',
+    min: 1,
+    max: 24,
+    default: '24',
+    description: 'a web session ends this long after sign-in, whatever its use (NIST AAL2: at most 24)',
+  },
+  {
+    key: 'policy.emailTokenHours',
+    env: 'EMAIL_TOKEN_HOURS',
+    kind: 'int',
+    min: 1,
+    max: 72,
+    default: '24',
+    description: 'lifetime of an email-verification link',
+  },
+  {
+    key: 'policy.signinFreeFailures',
+    env: 'SIGNIN_FREE_FAILURES',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '5',
+    description: 'wrong passwords per account before sign-in attempts are delayed',
+  },
+  {
+    key: 'policy.signinFreeFailuresPerIp',
+    env: 'SIGNIN_FREE_FAILURES_PER_IP',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    default: '20',
+    description: 'wrong passwords per client address before its attempts are delayed',
+  },
+  {
+    key: 'policy.signinMaxDelaySeconds',
+    env: 'SIGNIN_MAX_DELAY_SECONDS',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    default: '900',
+    description: 'longest delay between attempts; delays double per failure up to it and never become a permanent lock',
+  },
+];
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export type RawSettings = Record<string, string | undefined>;
+
+/** The command-line flag of a setting: `policy.sessionIdleMinutes` → `--session-idle-minutes`. */
+export function flagName(field: Field): string {
+  const last = field.key.split('.').at(-1) ?? field.key;
+  return last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function parseValue(field: Field, raw: string, problems: string[]): unknown {
+  const where = `${field.env}=${field.secret ? '***' : JSON.stringify(raw)}`;
+  switch (field.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) return void problems.push(`${where}: must be a whole number`);
+      const n = Number(raw);
+      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) {
+        return void problems.push(`${where}: must be between ${field.min} and ${field.max}`);
+      }
+      return n;
+    }
+    case 'bool':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      return void problems.push(`${where}: must be true or false`);
+    case 'enum':
+      if (!field.values?.includes(raw))
+        return void problems.push(`${where}: must be one of ${field.values?.join(', ')}`);
+      return raw;
+    case 'url':
+      if (!URL.canParse(raw)) return void problems.push(`${where}: must be a URL`);
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1) as string] = value;
+}
+
+/** Reads and checks the configuration. `settings` maps env names to values (flags already merged in). */
+export function loadConfig(settings: RawSettings): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const field of configFields) {
+    const raw = settings[field.env];
+    const value = raw === undefined || raw === '' ? field.default : raw;
+    setPath(out, field.key, value === undefined ? undefined : parseValue(field, value, problems));
+  }
+  const config = out as unknown as Config;
+  config.publicUrl ??= `http://localhost:${config.port}`;
+  if (config.publicUrl && URL.canParse(config.publicUrl)) config.publicUrl = new URL(config.publicUrl).origin;
+  config.secretSource = config.secret ? 'configured' : 'generated';
+  if (config.databaseUrl && !/^postgres(ql)?:$/.test(new URL(config.databaseUrl).protocol)) {
+    problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (config.redisUrl && !/^rediss?:$/.test(new URL(config.redisUrl).protocol)) {
+    problems.push('REDIS_URL: must start with redis:// or rediss://');
+  }
+  if (config.smtpUrl && !/^smtps?:$/.test(new URL(config.smtpUrl).protocol)) {
+    problems.push('SMTP_URL: must start with smtp:// or smtps://');
+  }
+  if (config.secret !== undefined && config.secret.length < 32)
+    problems.push('TWOSTEP_SECRET: must be at least 32 characters');
+  if (config.env === 'production') {
+    if (!config.secret) problems.push('TWOSTEP_SECRET: production needs a configured secret, not a generated one');
+    if (!config.smtpUrl) problems.push('SMTP_URL: production needs an SMTP relay; the development outbox is refused');
+    if (config.publicUrl && !config.publicUrl.startsWith('https://'))
+      problems.push('PUBLIC_URL: production needs an https:// URL');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * Development only: a secret generated once and kept in DATA_DIR so sessions and CSRF tokens
+ * survive a restart. Production never gets here (loadConfig refuses a missing secret).
+ */
+export function ensureSecret(config: Config): Config {
+  if (config.secret) return config;
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, 'secret.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return { ...config, secret: readFileSync(file, 'utf8').trim() };
+}
+
+function mask(field: Field, value: unknown): string {
+  if (value === undefined) return '(unset)';
+  if (field.secret === 'whole') return '********';
+  if (field.secret === 'url-password' && typeof value === 'string') {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  }
+  return String(value);
+}
+
+/** The effective configuration as printable rows, secrets masked. */
+export function describeConfig(config: Config): { env: string; value: string; description: string }[] {
+  return configFields.map((field) => {
+    let value: unknown = config;
+    for (const part of field.key.split('.')) value = (value as Record<string, unknown>)[part];
+    if (field.key === 'secret' && config.secretSource === 'generated') {
+      return { env: field.env, value: '(generated in DATA_DIR, development only)', description: field.description };
+    }
+    return { env: field.env, value: mask(field, value), description: field.description };
+  });
+}

@@ -1,0 +1,55 @@
+// Every failure a client can see has a stable code, an HTTP status and a message id in text/.
+// Details for operators go to the logs, never into the answer.
+
+export const errorCatalog = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  INVALID_EMAIL: 400,
+  INVALID_NAME: 400,
+  INVALID_BIRTH_DATE: 400,
+  INVALID_COUNTRY: 400,
+  PASSWORD_TOO_SHORT: 400,
+  PASSWORD_TOO_LONG: 400,
+  PASSWORD_COMMON: 400,
+  PASSWORD_CONTAINS_PERSONAL_INFO: 400,
+  PASSWORD_REUSED: 400,
+  INVALID_TOKEN: 400,
+  INVALID_CREDENTIALS: 401,
+  CURRENT_PASSWORD_WRONG: 403,
+  UNAUTHENTICATED: 401,
+  EMAIL_NOT_VERIFIED: 403,
+  ACCOUNT_LOCKED: 403,
+  ACCOUNT_DISABLED: 403,
+  CSRF_REJECTED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_ATTEMPTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds the client should wait (429 answers). */
+  readonly retryAfterSeconds: number | undefined;
+  /** Extra public detail, e.g. which field failed. Never a secret. */
+  readonly detail: Record<string, string | number> | undefined;
+
+  constructor(code: ErrorCode, options: { retryAfterSeconds?: number; detail?: Record<string, string | number> } = {}) {
+    super(code);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalog[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.detail = options.detail;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

@@ -1,0 +1,43 @@
+// The emails Twostep sends, in the recipient's language. Every security email ends with what to do
+// if it wasn't you (SPEC §3.17).
+import { type Locale, t } from '../../text/index.ts';
+import type { EmailMessage } from './mailer.ts';
+
+interface Recipient {
+  email: string;
+  name: string;
+  locale: Locale;
+}
+
+function withFooter(locale: Locale, body: string, publicUrl: string): string {
+  return `${body}\n\n--\n${t(locale, 'email.footer', { url: `${publicUrl}/account` })}`;
+}
+
+export function verifyEmailMessage(to: Recipient, link: string, hours: number): EmailMessage {
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.verify.subject'),
+    text: t(to.locale, 'email.verify.body', { name: to.name, link, hours }),
+    links: [link],
+  };
+}
+
+export function signupExistingMessage(to: Recipient, publicUrl: string): EmailMessage {
+  const url = `${publicUrl}/signin`;
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.signupExisting.subject'),
+    text: withFooter(to.locale, t(to.locale, 'email.signupExisting.body', { name: to.name, url }), publicUrl),
+    links: [url],
+  };
+}
+
+export function passwordChangedMessage(to: Recipient, when: Date, ip: string, publicUrl: string): EmailMessage {
+  const text = t(to.locale, 'email.passwordChanged.body', { name: to.name, when: when.toISOString(), ip });
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.passwordChanged.subject'),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}

@@ -1,0 +1,32 @@
+// What every flow gets: the services it may use, and who is asking.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Clock } from '../core/clock.ts';
+import type { PasswordChecks } from '../core/password-policy.ts';
+import type { Mailer } from '../delivery/email/mailer.ts';
+import type { PasswordHasher } from '../passwords/hasher.ts';
+import type { Store } from '../store/index.ts';
+import type { KeyValue } from '../store/kv/port.ts';
+import type { Locale } from '../text/index.ts';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  kv: KeyValue;
+  hasher: PasswordHasher;
+  clock: Clock;
+  mailer: Mailer;
+  passwordChecks: PasswordChecks;
+  log: Logger;
+}
+
+export interface RequestContext {
+  ip: string;
+  userAgent: string | null;
+  locale: Locale;
+}
+
+/** The audit columns that say where a request came from. */
+export function origin(ctx: RequestContext): { ip: string; userAgent: string | null } {
+  return { ip: ctx.ip, userAgent: ctx.userAgent };
+}

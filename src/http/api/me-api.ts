@@ -1,0 +1,166 @@
+// JSON API for the signed-in account (SPEC §7): who am I, change name and password, sessions, activity.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../../core/errors.ts';
+import { changePassword, rename } from '../../flows/account-changes.ts';
+import { recentActivity } from '../../flows/activity.ts';
+import type { Services } from '../../flows/context.ts';
+import { type AuthenticatedSession, listSessions, revokeSession } from '../../flows/sessions.ts';
+import type { Account } from '../../store/accounts.ts';
+import { requireAuth } from '../request-context.ts';
+import { clearSessionCookie } from '../session-cookie.ts';
+import { EventView, errorResponses, MeView, Name, Password, SessionView } from './schemas.ts';
+
+const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
+
+function accountView(account: Account) {
+  return {
+    id: account.id,
+    email: account.email,
+    emailVerified: account.email_verified_at !== null,
+    name: account.name,
+    birthDate: account.birth_date,
+    country: account.country,
+    locale: account.locale,
+    state: account.state,
+    createdAt: account.created_at.toISOString(),
+  };
+}
+
+function meView(auth: AuthenticatedSession) {
+  return {
+    account: accountView(auth.account),
+    twoStep: { enabled: false, devices: [], phones: [] },
+    session: { id: auth.session.id, assurance: auth.session.assurance, expiresAt: auth.expiresAt.toISOString() },
+  };
+}
+
+export function registerMeApi(parent: FastifyInstance, services: Services): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.get(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The signed-in account',
+        security,
+        response: { 200: MeView, ...errorResponses },
+      },
+    },
+    async (request) => meView(requireAuth(request)),
+  );
+
+  app.patch(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Change the name',
+        security,
+        body: Type.Object({ name: Name }, { additionalProperties: false }),
+        response: { 200: MeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const name = await rename(services, auth, request.body.name, request.ctx);
+      return meView({ ...auth, account: { ...auth.account, name } });
+    },
+  );
+
+  app.post(
+    '/api/v1/password',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Change the password (needs the current one); signs out every other session',
+        security,
+        body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+        response: { 200: Type.Object({ status: Type.Literal('changed') }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      await changePassword(services, requireAuth(request), request.body, request.ctx);
+      return { status: 'changed' as const };
+    },
+  );
+
+  app.get(
+    '/api/v1/sessions',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Where the account is signed in',
+        security,
+        response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const sessions = await listSessions(services, requireAuth(request));
+      return {
+        sessions: sessions.map((s) => ({
+          ...s,
+          createdAt: s.createdAt.toISOString(),
+          lastSeenAt: s.lastSeenAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/sessions/:id',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign out one session (this one or another)',
+        security,
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      if (!(await revokeSession(services, auth, request.params.id, request.ctx))) throw new AppError('NOT_FOUND');
+      if (request.params.id === auth.session.id) clearSessionCookie(reply, services.config);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/activity',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Recent activity (audit events of the account), newest first',
+        security,
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+          before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })),
+        }),
+        response: { 200: Type.Object({ events: Type.Array(EventView) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { limit, before } = request.query;
+      const events = await recentActivity(services, requireAuth(request), {
+        limit: limit ?? 50,
+        ...(before ? { beforeId: before } : {}),
+      });
+      return {
+        events: events.map((e) => ({
+          id: e.id,
+          event: e.event,
+          actor: e.actor,
+          at: e.at.toISOString(),
+          ip: e.ip,
+          userAgent: e.userAgent,
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,71 @@
+// TypeBox schemas shared by the JSON API: they validate requests, allow-list responses (nothing
+// outside a schema is ever serialized) and generate the OpenAPI document at /docs.
+import { Type } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable, SCREAMING_SNAKE; see docs/errors.md' }),
+      message: Type.String({ description: 'for people, in the request language' }),
+      detail: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    }),
+  },
+  { $id: 'ErrorBody' },
+);
+
+/** The error answers every endpoint may give. */
+export const errorResponses = {
+  '4xx': Type.Ref('ErrorBody'),
+  '5xx': Type.Ref('ErrorBody'),
+};
+
+export const AccountView = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  emailVerified: Type.Boolean(),
+  name: Type.String(),
+  birthDate: Type.String({ format: 'date' }),
+  country: Type.String(),
+  locale: Type.String(),
+  state: Type.Union([Type.Literal('active'), Type.Literal('locked'), Type.Literal('disabled')]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const MeView = Type.Object({
+  account: AccountView,
+  twoStep: Type.Object({
+    enabled: Type.Boolean(),
+    devices: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+    phones: Type.Array(Type.Object({ id: Type.String(), number: Type.String() })),
+  }),
+  session: Type.Object({
+    id: Type.String(),
+    assurance: Type.String(),
+    expiresAt: Type.String({ format: 'date-time' }),
+  }),
+});
+
+export const SessionView = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  assurance: Type.String(),
+});
+
+export const EventView = Type.Object({
+  id: Type.String(),
+  event: Type.String({ description: '<entity>.<verb>; see docs/events.md' }),
+  actor: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+});
+
+// Lengths are generous upper bounds that keep hostile input cheap; the real rules (and their error
+// codes) are in core/, so a too-long password says PASSWORD_TOO_LONG rather than a generic failure.
+export const Email = Type.String({ maxLength: 320 });
+export const Password = Type.String({ maxLength: 4096 });
+export const Name = Type.String({ maxLength: 1000 });

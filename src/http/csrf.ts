@@ -1,0 +1,55 @@
+// Cross-site request forgery defence (SECURITY.md item 32), in two layers:
+// 1. every state-changing request from a browser must come from our own origin (Fetch Metadata and Origin);
+// 2. every HTML form carries a synchronizer token: an HMAC of a random per-browser cookie, so a
+//    cookie planted from elsewhere is useless without our secret.
+// Requests authenticated by a bearer token carry no ambient credentials and need neither.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import { AppError } from '../core/errors.ts';
+import { randomToken } from '../core/tokens.ts';
+import { cookieNames, cookieOptions } from './cookies.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function formToken(secret: string, cookieValue: string): string {
+  return createHmac('sha256', secret).update(`csrf:${cookieValue}`).digest('base64url');
+}
+
+/** The token to put in a form; sets the per-browser cookie on first use. */
+export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): string {
+  const config = request.server.services.config;
+  const name = cookieNames(config).csrf;
+  let value = request.cookies[name];
+  if (!value || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
+    value = randomToken(32);
+    reply.setCookie(name, value, cookieOptions(config));
+    request.cookies[name] = value;
+  }
+  return formToken(config.secret, value);
+}
+
+export function assertFormToken(request: FastifyRequest, submitted: unknown): void {
+  const config = request.server.services.config;
+  const cookie = request.cookies[cookieNames(config).csrf];
+  if (!cookie || typeof submitted !== 'string') throw new AppError('CSRF_REJECTED');
+  const expected = Buffer.from(formToken(config.secret, cookie));
+  const given = Buffer.from(submitted);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError('CSRF_REJECTED');
+}
+
+function sameOrigin(request: FastifyRequest, config: Config): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== new URL(config.publicUrl).origin) return false;
+  return true;
+}
+
+export function registerOriginCheck(app: FastifyInstance, config: Config): void {
+  app.addHook('onRequest', async (request) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (/^Bearer\s/i.test(request.headers.authorization ?? '')) return;
+    if (!sameOrigin(request, config)) throw new AppError('CSRF_REJECTED');
+  });
+}

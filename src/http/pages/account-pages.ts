@@ -1,0 +1,219 @@
+// The signed-in portal (SPEC §3.3): the account page with "Password & Security", recent activity,
+// sessions, sign out. Every page here needs a live session; without one the browser goes to sign in.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AppError, isAppError } from '../../core/errors.ts';
+import { changePassword, rename } from '../../flows/account-changes.ts';
+import { recentActivity } from '../../flows/activity.ts';
+import type { Services } from '../../flows/context.ts';
+import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
+import { en } from '../../text/en.ts';
+import type { TextId } from '../../text/index.ts';
+import { requireAuth } from '../request-context.ts';
+import { clearSessionCookie } from '../session-cookie.ts';
+import { field, readForm, redirect } from './forms.ts';
+import { html } from './html.ts';
+import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+
+const hidden = { schema: { hide: true } };
+const NOTICES: Record<string, TextId> = {
+  name: 'account.saved.name',
+  password: 'account.saved.password',
+  revoked: 'account.sessions.revoked',
+};
+
+function formatTime(locale: string, date: Date): string {
+  return (
+    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date) + ' UTC'
+  );
+}
+
+function describeBrowser(userAgent: string | null): string {
+  if (!userAgent) return '—';
+  const browser = /(Firefox|Edg|Chrome|Safari|curl)\/[\d.]+/.exec(userAgent)?.[1] ?? 'Browser';
+  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(userAgent)?.[1] ?? '';
+  return `${browser === 'Edg' ? 'Edge' : browser}${system ? ` · ${system}` : ''}`;
+}
+
+async function accountPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+  errors: { name?: AppError; password?: AppError } = {},
+): Promise<string> {
+  const auth = request.auth;
+  if (!auth) throw new Error('accountPage needs a session');
+  const view = pageView(request, reply);
+  const { text } = view;
+  const { account } = auth;
+  const notice = NOTICES[String((request.query as Record<string, unknown>).saved ?? '')];
+  const sessions = await listSessions(services, auth);
+  const errorText = (error?: AppError): string | undefined =>
+    error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
+  const country = new Intl.DisplayNames([view.locale], { type: 'region' }).of(account.country) ?? account.country;
+  const min = services.config.policy.passwordMinLength;
+  return layout(
+    request,
+    view,
+    text('account.title'),
+    html`
+<h1>${text('account.title')}</h1>
+<p class="muted">${text('account.hello', { email: account.email })}</p>
+${noticeBox(notice ? text(notice) : undefined)}
+<section class="card">
+  <h2>${text('account.profile')}</h2>
+  <dl class="facts">
+    <dt>${text('field.name')}</dt><dd>${account.name}</dd>
+    <dt>${text('field.email')}</dt><dd>${account.email}</dd>
+    <dt>${text('account.country')}</dt><dd>${country}</dd>
+    <dt>${text('account.birthDate')}</dt><dd>${account.birth_date}</dd>
+  </dl>
+  <h3>${text('account.changeName')}</h3>
+  ${alertBox(errorText(errors.name))}
+  <form method="post" action="/account/name">
+    ${view.csrf}
+    <label for="name">${text('field.name')}</label>
+    <input id="name" name="name" autocomplete="name" required maxlength="100" value="${account.name}">
+    <button type="submit">${text('account.changeName.submit')}</button>
+  </form>
+</section>
+<section class="card" id="security">
+  <h2>${text('account.security')}</h2>
+  <dl class="facts"><dt>${text('account.twoStep')}</dt><dd>${text('account.twoStep.off')}</dd></dl>
+  <h3>${text('account.changePassword')}</h3>
+  ${alertBox(errorText(errors.password))}
+  <form method="post" action="/account/password">
+    ${view.csrf}
+    <input type="hidden" name="username" autocomplete="username" value="${account.email}">
+    <label for="currentPassword">${text('field.currentPassword')}</label>
+    <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required>
+    <label for="newPassword">${text('field.newPassword')}</label>
+    <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="${min}" aria-describedby="new-password-hint">
+    <p id="new-password-hint" class="hint">${text('hint.password', { min })} ${text('account.changePassword.note')}</p>
+    <button type="submit">${text('account.changePassword.submit')}</button>
+  </form>
+  <h3>${text('account.sessions')}</h3>
+  <ul class="sessions">
+    ${sessions.map(
+      (s) => html`<li>
+        <span><strong>${s.current ? text('account.sessions.current') : describeBrowser(s.userAgent)}</strong>
+        <span class="muted">${s.ip ?? ''} · ${text('account.sessions.lastSeen', { when: formatTime(view.locale, s.lastSeenAt) })}</span></span>
+        <form method="post" action="/account/sessions/${s.id}/revoke" class="inline">${view.csrf}<button type="submit" class="secondary">${text('account.sessions.revoke')}</button></form>
+      </li>`,
+    )}
+  </ul>
+  <p><a href="/account/activity">${text('nav.activity')}</a></p>
+</section>`,
+  );
+}
+
+async function activityPage(request: FastifyRequest, reply: FastifyReply, services: Services): Promise<string> {
+  const auth = request.auth;
+  if (!auth) throw new Error('activityPage needs a session');
+  const view = pageView(request, reply);
+  const { text } = view;
+  const events = await recentActivity(services, auth, { limit: 100 });
+  const label = (event: string): string => {
+    const id = `event.${event}` as TextId;
+    return Object.hasOwn(en, id) ? text(id) : event;
+  };
+  return layout(
+    request,
+    view,
+    text('activity.title'),
+    html`
+<h1>${text('activity.title')}</h1>
+<section class="card">
+  ${
+    events.length === 0
+      ? html`<p>${text('activity.empty')}</p>`
+      : html`
+  <table class="activity">
+    <thead><tr><th scope="col">${text('activity.when')}</th><th scope="col">${text('activity.what')}</th><th scope="col">${text('activity.from')}</th></tr></thead>
+    <tbody>${events.map((e) => html`<tr><td>${formatTime(view.locale, e.at)}</td><td>${label(e.event)}</td><td>${e.ip ?? ''} <span class="muted">${describeBrowser(e.userAgent)}</span></td></tr>`)}</tbody>
+  </table>`
+  }
+</section>`,
+  );
+}
+
+/** A user-facing failure re-renders the account page with the message beside the form that failed. */
+async function renderWithError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+  error: unknown,
+  form: 'name' | 'password',
+): Promise<FastifyReply> {
+  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.status >= 500) throw error;
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  const page = await accountPage(request, reply, services, { [form]: error });
+  return reply.status(error.status).type('text/html; charset=utf-8').send(page);
+}
+
+export function registerAccountPages(app: FastifyInstance, services: Services): void {
+  app.register(async (scope) => {
+    // Pages for signed-in users only: anyone else is sent to sign in.
+    scope.addHook('preHandler', async (request, reply) => {
+      if (!request.auth) return redirect(reply, '/signin');
+    });
+
+    scope.get('/account', hidden, async (request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(await accountPage(request, reply, services)),
+    );
+    scope.get('/account/activity', hidden, async (request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(await activityPage(request, reply, services)),
+    );
+
+    scope.post('/account/name', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      try {
+        await rename(services, auth, field(form, 'name'), request.ctx);
+      } catch (error) {
+        return renderWithError(request, reply, services, error, 'name');
+      }
+      return redirect(reply, '/account?saved=name');
+    });
+
+    scope.post('/account/password', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      try {
+        await changePassword(
+          services,
+          auth,
+          { currentPassword: field(form, 'currentPassword'), newPassword: field(form, 'newPassword') },
+          request.ctx,
+        );
+      } catch (error) {
+        return renderWithError(request, reply, services, error, 'password');
+      }
+      return redirect(reply, '/account?saved=password#security');
+    });
+
+    scope.post('/account/sessions/:id/revoke', hidden, async (request, reply) => {
+      readForm(request);
+      const auth = requireAuth(request);
+      const id = String((request.params as Record<string, unknown>).id);
+      await revokeSession(services, auth, id, request.ctx);
+      if (id === auth.session.id) {
+        clearSessionCookie(reply, services.config);
+        return redirect(reply, '/signin');
+      }
+      return redirect(reply, '/account?saved=revoked#security');
+    });
+  });
+
+  app.post('/signout', hidden, async (request, reply) => {
+    readForm(request);
+    if (request.auth) await signOut(services, request.auth, request.ctx);
+    clearSessionCookie(reply, services.config);
+    return redirect(reply, '/signin');
+  });
+}

@@ -1,0 +1,214 @@
+// The pages for visitors: sign up, confirm the email, sign in (SPEC §3.1–3.2).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { countryCodes } from '../../core/countries.ts';
+import type { AppError } from '../../core/errors.ts';
+import type { Services } from '../../flows/context.ts';
+import { signIn } from '../../flows/sign-in.ts';
+import { signUp } from '../../flows/sign-up.ts';
+import { verifyEmail } from '../../flows/verify-email.ts';
+import { setSessionCookie } from '../session-cookie.ts';
+import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
+import { html } from './html.ts';
+import { alertBox, layout, type PageView, pageView } from './layout.ts';
+
+const hidden = { schema: { hide: true } };
+
+function errorText(view: PageView, error: AppError | undefined): string | undefined {
+  return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
+}
+
+function countryOptions(view: PageView, selected: string): ReturnType<typeof html>[] {
+  const names = new Intl.DisplayNames([view.locale], { type: 'region' });
+  return countryCodes
+    .map((code) => ({ code, name: names.of(code) ?? code }))
+    .sort((a, b) => a.name.localeCompare(b.name, view.locale))
+    .map(({ code, name }) => html`<option value="${code}" ${code === selected ? html`selected` : ''}>${name}</option>`);
+}
+
+function signUpPage(request: FastifyRequest, reply: FastifyReply, values: FormBody, error?: AppError): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  const min = request.server.services.config.policy.passwordMinLength;
+  const max = request.server.services.config.policy.passwordMaxLength;
+  return layout(
+    request,
+    view,
+    text('signup.title'),
+    html`
+<section class="card">
+  <h1>${text('signup.title')}</h1>
+  ${alertBox(errorText(view, error))}
+  <form method="post" action="/signup" novalidate>
+    ${view.csrf}
+    <label for="email">${text('field.email')}</label>
+    <input id="email" name="email" type="email" autocomplete="username" required value="${field(values, 'email')}">
+    <label for="name">${text('field.name')}</label>
+    <input id="name" name="name" autocomplete="name" required maxlength="100" value="${field(values, 'name')}">
+    <label for="password">${text('field.password')}</label>
+    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${min}" maxlength="${max}" aria-describedby="password-hint">
+    <p id="password-hint" class="hint">${text('hint.password', { min })}</p>
+    <label for="birthDate">${text('field.birthDate')}</label>
+    <input id="birthDate" name="birthDate" type="date" required value="${field(values, 'birthDate')}" aria-describedby="birth-hint">
+    <p id="birth-hint" class="hint">${text('hint.birthDate')}</p>
+    <label for="country">${text('field.country')}</label>
+    <select id="country" name="country" required>
+      <option value="">${text('field.choose')}</option>
+      ${countryOptions(view, field(values, 'country'))}
+    </select>
+    <button type="submit">${text('signup.submit')}</button>
+  </form>
+  <p>${text('signup.haveAccount')} <a href="/signin">${text('nav.signIn')}</a></p>
+</section>`,
+  );
+}
+
+function signInPage(request: FastifyRequest, reply: FastifyReply, values: FormBody, error?: AppError): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  return layout(
+    request,
+    view,
+    text('signin.title'),
+    html`
+<section class="card">
+  <h1>${text('signin.title')}</h1>
+  ${alertBox(errorText(view, error))}
+  <form method="post" action="/signin">
+    ${view.csrf}
+    <label for="email">${text('field.email')}</label>
+    <input id="email" name="email" type="email" autocomplete="username" required value="${field(values, 'email')}">
+    <label for="password">${text('field.password')}</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    <button type="submit">${text('signin.submit')}</button>
+  </form>
+  <p>${text('signin.noAccount')} <a href="/signup">${text('nav.signUp')}</a></p>
+</section>`,
+  );
+}
+
+function messagePage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  title: string,
+  body: string,
+  link?: { href: string; label: string },
+): string {
+  const view = pageView(request, reply);
+  return layout(
+    request,
+    view,
+    title,
+    html`
+<section class="card">
+  <h1>${title}</h1>
+  <p>${body}</p>
+  ${link ? html`<p><a class="button" href="${link.href}">${link.label}</a></p>` : ''}
+</section>`,
+  );
+}
+
+function verifyPage(request: FastifyRequest, reply: FastifyReply, token: string, error?: AppError): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  return layout(
+    request,
+    view,
+    text('verify.title'),
+    html`
+<section class="card">
+  <h1>${text('verify.title')}</h1>
+  ${alertBox(errorText(view, error))}
+  <p>${text('verify.body')}</p>
+  <form method="post" action="/verify-email">
+    ${view.csrf}<input type="hidden" name="token" value="${token}">
+    <button type="submit">${text('verify.submit')}</button>
+  </form>
+</section>`,
+  );
+}
+
+export function registerPublicPages(app: FastifyInstance, services: Services): void {
+  app.get('/', hidden, async (request, reply) => redirect(reply, request.auth ? '/account' : '/signin'));
+
+  app.get('/signup', hidden, async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(signUpPage(request, reply, {})),
+  );
+  app.post('/signup', hidden, async (request, reply) => {
+    const form = readForm(request);
+    const failed = await handleForm(
+      reply,
+      () =>
+        signUp(
+          services,
+          {
+            email: field(form, 'email'),
+            password: field(form, 'password'),
+            name: field(form, 'name'),
+            birthDate: field(form, 'birthDate'),
+            country: field(form, 'country'),
+          },
+          request.ctx,
+        ),
+      (error) => signUpPage(request, reply, form, error),
+    );
+    if (failed) return failed;
+    const { text } = pageView(request, reply);
+    return reply
+      .status(202)
+      .type('text/html; charset=utf-8')
+      .send(
+        messagePage(
+          request,
+          reply,
+          text('signup.checkEmail.title'),
+          text('signup.checkEmail.body', { email: field(form, 'email').trim() }),
+        ),
+      );
+  });
+
+  // The emailed link opens a page with a button: following a link (or a mail scanner prefetching it) never changes anything.
+  app.get('/verify-email', hidden, async (request, reply) => {
+    const token = String((request.query as Record<string, unknown>).token ?? '');
+    reply.header('referrer-policy', 'no-referrer');
+    return reply.type('text/html; charset=utf-8').send(verifyPage(request, reply, token));
+  });
+  app.post('/verify-email', hidden, async (request, reply) => {
+    const form = readForm(request);
+    const failed = await handleForm(
+      reply,
+      () => verifyEmail(services, field(form, 'token'), request.ctx),
+      (error) => verifyPage(request, reply, field(form, 'token'), error),
+    );
+    if (failed) return failed;
+    const { text } = pageView(request, reply);
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(
+        messagePage(request, reply, text('verify.done.title'), text('verify.done.body'), {
+          href: '/signin',
+          label: text('nav.signIn'),
+        }),
+      );
+  });
+
+  app.get('/signin', hidden, async (request, reply) => {
+    if (request.auth) return redirect(reply, '/account');
+    return reply.type('text/html; charset=utf-8').send(signInPage(request, reply, {}));
+  });
+  app.post('/signin', hidden, async (request, reply) => {
+    const form = readForm(request);
+    let token = '';
+    const failed = await handleForm(
+      reply,
+      async () => {
+        token = (
+          await signIn(services, { email: field(form, 'email'), password: field(form, 'password') }, request.ctx)
+        ).token;
+      },
+      (error) => signInPage(request, reply, { email: field(form, 'email') }, error),
+    );
+    if (failed) return failed;
+    setSessionCookie(reply, services.config, token);
+    return redirect(reply, '/account');
+  });
+}

@@ -1,0 +1,131 @@
+// Builds the Fastify server: security headers, cookies, forms, OpenAPI, error contract, and every route.
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import type { Services } from '../flows/context.ts';
+import { registerAccountApi } from './api/account-api.ts';
+import { registerMeApi } from './api/me-api.ts';
+import { ErrorBody } from './api/schemas.ts';
+import { isSecureDeployment } from './cookies.ts';
+import { registerOriginCheck } from './csrf.ts';
+import { registerErrorHandling } from './errors.ts';
+import { registerHealth } from './health.ts';
+import { registerAccountPages } from './pages/account-pages.ts';
+import { registerLanguagePage } from './pages/language-page.ts';
+import { registerOutbox } from './pages/outbox-page.ts';
+import { registerPublicPages } from './pages/public-pages.ts';
+import { registerRequestContext } from './request-context.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+/** Logged request lines keep the path but never the query string: it may carry a token. */
+function requestSerializer(request: { method: string; url: string; ip?: string }): Record<string, unknown> {
+  const [path, query] = request.url.split('?');
+  return { method: request.method, url: query === undefined ? path : `${path}?[redacted]`, ip: request.ip };
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    serializers: { req: requestSerializer },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
+      censor: '[redacted]',
+    },
+  };
+}
+
+export async function buildServer(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: services.log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.decorate('services', services);
+
+  const secure = isSecureDeployment(config);
+  await app.register(helmet, {
+    // Strict CSP for every page: no inline script or style, nothing from elsewhere (SECURITY.md; DESIGN.md convention 11).
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: secure ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL('../../public', import.meta.url)),
+    prefix: '/static/',
+    maxAge: '1h',
+  });
+
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Twostep API',
+        version: '1',
+        description:
+          'Account security: accounts, sessions and two-step verification. Errors are `{"error": {"code", "message"}}`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'the session token from sign-in' },
+          cookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'twostep_session',
+            description: 'the session cookie (`__Host-twostep_session` over https)',
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // The UI's own CSP, minus the upgrade to https on a plain-http development server.
+    transformStaticCSP: (header: string) => (secure ? header : header.replace('upgrade-insecure-requests;', '')),
+  });
+
+  registerErrorHandling(app);
+  registerOriginCheck(app, config);
+  registerRequestContext(app, services);
+  registerHealth(app, services);
+  registerAccountApi(app, services);
+  registerMeApi(app, services);
+  registerPublicPages(app, services);
+  registerAccountPages(app, services);
+  registerLanguagePage(app, services);
+  if (services.mailer.kind === 'outbox' && config.env !== 'production') registerOutbox(app, services);
+  return app;
+}

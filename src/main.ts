@@ -1,0 +1,109 @@
+// The `twostep` command line: serve, migrate, config. Every setting is an environment variable and
+// a flag of the same name (see `twostep config` and docs/configuration.md).
+import { Command, Option } from 'commander';
+import { createApp } from './app.ts';
+import {
+  type Config,
+  ConfigError,
+  configFields,
+  describeConfig,
+  ensureSecret,
+  flagName,
+  loadConfig,
+  type RawSettings,
+} from './config.ts';
+import { migrateToLatest, openDatabase } from './store/database.ts';
+
+const program = new Command('twostep').description('Twostep account-security server').showHelpAfterError();
+
+function addSettingFlags(command: Command): Command {
+  for (const field of configFields) {
+    command.addOption(
+      new Option(`--${flagName(field)} <value>`, `${field.description} [env ${field.env}]`).hideHelp(
+        field.secret === 'whole',
+      ),
+    );
+  }
+  return command;
+}
+
+/** Flags win over the environment; both go through the same checks. */
+function configFrom(command: Command): Config {
+  const flags = command.opts<Record<string, string | undefined>>();
+  const settings: RawSettings = { ...process.env };
+  for (const field of configFields) {
+    const key = flagName(field).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (flags[key] !== undefined) settings[field.env] = flags[key];
+  }
+  return ensureSecret(loadConfig(settings));
+}
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
+}
+
+addSettingFlags(
+  program.command('serve').description('start the server (embedded database unless DATABASE_URL is set)'),
+).action(async (_opts, command: Command) => {
+  let config: Config;
+  try {
+    config = configFrom(command);
+  } catch (error) {
+    fail(error);
+  }
+  const app = await createApp(config);
+  const address = await app.server.listen({ port: config.port, host: config.host });
+  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
+  const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `the development outbox at ${config.publicUrl}/dev/outbox`;
+  console.log(`\nTwostep is running at ${config.publicUrl}  (listening on ${address})`);
+  console.log(`  database: ${where}`);
+  console.log(`  ephemeral state: ${config.redisUrl ? 'Redis (REDIS_URL)' : 'in memory'}`);
+  console.log(`  email and SMS go to ${mail}`);
+  console.log(`  API docs: ${config.publicUrl}/docs\n`);
+
+  let closing = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    app.services.log.info({ signal }, 'shutting down: finishing requests in flight');
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+});
+
+addSettingFlags(program.command('migrate').description('bring the database schema up to date, then exit')).action(
+  async (_opts, command: Command) => {
+    let config: Config;
+    try {
+      config = configFrom(command);
+    } catch (error) {
+      fail(error);
+    }
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrateToLatest(db);
+    await db.destroy();
+    console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+  },
+);
+
+addSettingFlags(program.command('config').description('print the effective configuration, secrets masked')).action(
+  (_opts, command: Command) => {
+    let config: Config;
+    try {
+      config = configFrom(command);
+    } catch (error) {
+      fail(error);
+    }
+    const rows = describeConfig(config);
+    const width = Math.max(...rows.map((r) => r.env.length));
+    for (const row of rows) console.log(`${row.env.padEnd(width)}  ${row.value}`);
+  },
+);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,52 @@
+import type { Db } from './database.ts';
+import type { AccountsTable } from './schema.ts';
+
+export type Account = AccountsTable;
+
+export interface AccountStore {
+  /** Inserts the account; false when the email already has one (the caller answers the same either way). */
+  create(account: Account): Promise<boolean>;
+  findByEmail(email: string): Promise<Account | undefined>;
+  findById(id: string): Promise<Account | undefined>;
+  markEmailVerified(id: string, at: Date): Promise<void>;
+  changePassword(id: string, passwordHash: string, at: Date): Promise<void>;
+  /** A stronger hash of the same password (policy grew); not a password change. */
+  upgradePasswordHash(id: string, passwordHash: string): Promise<void>;
+  rename(id: string, name: string, at: Date): Promise<void>;
+  setLocale(id: string, locale: string, at: Date): Promise<void>;
+}
+
+export function accountStore(db: Db): AccountStore {
+  return {
+    async create(account) {
+      const row = await db
+        .insertInto('accounts')
+        .values(account)
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    findByEmail: (email) => db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst(),
+    findById: (id) => db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst(),
+    async markEmailVerified(id, at) {
+      await db.updateTable('accounts').set({ email_verified_at: at, updated_at: at }).where('id', '=', id).execute();
+    },
+    async changePassword(id, passwordHash, at) {
+      await db
+        .updateTable('accounts')
+        .set({ password_hash: passwordHash, password_changed_at: at, updated_at: at })
+        .where('id', '=', id)
+        .execute();
+    },
+    async upgradePasswordHash(id, passwordHash) {
+      await db.updateTable('accounts').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+    },
+    async rename(id, name, at) {
+      await db.updateTable('accounts').set({ name, updated_at: at }).where('id', '=', id).execute();
+    },
+    async setLocale(id, locale, at) {
+      await db.updateTable('accounts').set({ locale, updated_at: at }).where('id', '=', id).execute();
+    },
+  };
+}

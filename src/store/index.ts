@@ -1,0 +1,35 @@
+// The store: every table behind a narrow port with domain verbs. `transaction` gives the same
+// ports bound to one transaction, so a change and its audit event commit together or not at all.
+import { type AccountStore, accountStore } from './accounts.ts';
+import { type AuditStore, auditStore } from './audit.ts';
+import type { Db } from './database.ts';
+import { type EmailTokenStore, emailTokenStore } from './email-tokens.ts';
+import { type OutboxStore, outboxStore } from './outbox.ts';
+import { type SessionStore, sessionStore } from './sessions.ts';
+
+export interface Store {
+  accounts: AccountStore;
+  sessions: SessionStore;
+  emailTokens: EmailTokenStore;
+  audit: AuditStore;
+  outbox: OutboxStore;
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /** A cheap round trip, for readiness checks. */
+  ping(): Promise<void>;
+}
+
+export function createStore(db: Db): Store {
+  return {
+    accounts: accountStore(db),
+    sessions: sessionStore(db),
+    emailTokens: emailTokenStore(db),
+    audit: auditStore(db),
+    outbox: outboxStore(db),
+    // Inside a transaction already, the work joins it: flows can nest without knowing.
+    transaction: (work) =>
+      db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),
+    async ping() {
+      await db.selectFrom('accounts').select('id').limit(1).execute();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Table types for Kysely. Times are timestamptz and come back as Date on both PGlite and PostgreSQL.
+import type { ColumnType, Generated } from 'kysely';
+
+export type AccountState = 'active' | 'locked' | 'disabled';
+
+export interface AccountsTable {
+  id: string;
+  email: string;
+  email_verified_at: Date | null;
+  password_hash: string;
+  name: string;
+  birth_date: string;
+  country: string;
+  locale: string;
+  state: AccountState;
+  created_at: Date;
+  updated_at: Date;
+  password_changed_at: Date | null;
+}
+
+export type SessionAssurance = 'password' | 'two-step';
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  assurance: SessionAssurance;
+  created_at: Date;
+  last_seen_at: Date;
+  verified_at: Date;
+  revoked_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export type EmailTokenPurpose = 'verify_email';
+
+export interface EmailTokensTable {
+  token_hash: string;
+  account_id: string;
+  purpose: EmailTokenPurpose;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  account_id: string | null;
+  actor: string; // 'account:<id>', 'staff:<id>', 'system'
+  event: string; // <entity>.<verb>
+  at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  to: string;
+  channel: 'email' | 'sms';
+  subject: string | null;
+  body: string;
+  links: ColumnType<string[], string, string>;
+  code: string | null;
+  at: Date;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  email_tokens: EmailTokensTable;
+  audit_events: AuditEventsTable;
+  outbox: OutboxTable;
+}
