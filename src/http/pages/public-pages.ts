@@ -181,14 +181,12 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
     );
     if (failed) return failed;
     const { text } = pageView(request, reply);
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        messagePage(request, reply, text('verify.done.title'), text('verify.done.body'), {
-          href: '/signin',
-          label: text('nav.signIn'),
-        }),
-      );
+    return reply.type('text/html; charset=utf-8').send(
+      messagePage(request, reply, text('verify.done.title'), text('verify.done.body'), {
+        href: '/signin',
+        label: text('nav.signIn'),
+      }),
+    );
   });
 
   app.get('/signin', hidden, async (request, reply) => {

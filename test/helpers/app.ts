@@ -1,0 +1,66 @@
+// Starts the whole app as a user meets it, on the real backends of this run, with a fake clock
+// and a log that tests can read. Use one per test file; isolate tests with distinct emails.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type App, createApp } from '../../src/app.ts';
+import { type Config, loadConfig, type RawSettings } from '../../src/config.ts';
+import { FakeClock } from '../../src/core/clock.ts';
+import { openTestDatabase, openTestKeyValue, primaryKeyValue, type TestDatabase } from './backends.ts';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
+export const GOOD_PASSWORD = 'violet tractor sings loudly';
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  clock: FakeClock;
+  database: TestDatabase;
+  /** Every log line written so far, as text. */
+  logText(): string;
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export function testConfig(settings: RawSettings = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    TWOSTEP_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'info',
+    PUBLIC_URL: 'http://localhost:3000',
+    ...settings,
+  });
+}
+
+export async function startTestApp(settings: RawSettings = {}): Promise<TestApp> {
+  const config = testConfig(settings);
+  const clock = new FakeClock(new Date());
+  const database = await openTestDatabase();
+  const kv = openTestKeyValue(primaryKeyValue(), clock);
+  const lines: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const app = await createApp(config, { clock, db: database.db, kv, logDestination });
+  await app.server.ready();
+  return {
+    app,
+    config,
+    clock,
+    database,
+    logText: () => lines.join(''),
+    request: (options) => app.server.inject(options),
+    async close() {
+      await app.close();
+      await kv.close();
+      await database.close();
+    },
+  };
+}
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}.${randomBytes(5).toString('hex')}@example.com`;
+}
