@@ -44,7 +44,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const log = pino(loggerOptions(config.logLevel), options.logDestination ?? pino.destination(1));
   const mailer =
     options.mailer ??
-    (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createOutboxMailer(store.outbox, clock, log));
+    (config.smtpUrl
+      ? createSmtpMailer(config.smtpUrl, config.mailFrom, log)
+      : createOutboxMailer(store.outbox, clock, log));
   const hasher = await createPasswordHasher({
     memoryKib: config.policy.argon2MemoryKib,
     iterations: config.policy.argon2Iterations,

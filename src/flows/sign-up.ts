@@ -34,21 +34,23 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
   const passwordHash = await hasher.hash(input.password);
 
   const id = randomUUID();
+  const account = {
+    id,
+    email,
+    email_verified_at: null,
+    password_hash: passwordHash,
+    name,
+    birth_date: birthDate,
+    country,
+    locale: ctx.locale,
+    state: 'active' as const,
+    created_at: now,
+    updated_at: now,
+    password_changed_at: null,
+  };
+  const confirmBy = new Date(now.getTime() - config.policy.emailTokenHours * HOUR);
   const created = await store.transaction(async (tx) => {
-    const inserted = await tx.accounts.create({
-      id,
-      email,
-      email_verified_at: null,
-      password_hash: passwordHash,
-      name,
-      birth_date: birthDate,
-      country,
-      locale: ctx.locale,
-      state: 'active',
-      created_at: now,
-      updated_at: now,
-      password_changed_at: null,
-    });
+    const inserted = (await tx.accounts.create(account)) || (await tx.accounts.replaceUnconfirmed(account, confirmBy));
     if (inserted)
       await tx.audit.record({
         accountId: id,

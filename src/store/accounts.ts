@@ -6,6 +6,12 @@ export type Account = AccountsTable;
 export interface AccountStore {
   /** Inserts the account; false when the email already has one (the caller answers the same either way). */
   create(account: Account): Promise<boolean>;
+  /**
+   * Replaces an account that was never confirmed and whose confirmation link has expired, so a
+   * stranger who signed up with someone else's email cannot hold that address forever. False if
+   * there is no such account.
+   */
+  replaceUnconfirmed(account: Account, createdBefore: Date): Promise<boolean>;
   findByEmail(email: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
   markEmailVerified(id: string, at: Date): Promise<void>;
@@ -26,6 +32,18 @@ export function accountStore(db: Db): AccountStore {
         .returning('id')
         .executeTakeFirst();
       return row !== undefined;
+    },
+    async replaceUnconfirmed(account, createdBefore) {
+      const removed = await db
+        .deleteFrom('accounts')
+        .where('email', '=', account.email)
+        .where('email_verified_at', 'is', null)
+        .where('created_at', '<', createdBefore)
+        .returning('id')
+        .executeTakeFirst();
+      if (!removed) return false;
+      await db.insertInto('accounts').values(account).execute();
+      return true;
     },
     findByEmail: (email) => db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst(),
     findById: (id) => db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst(),

@@ -101,6 +101,7 @@ export const en = {
   'error.UNSUPPORTED_MEDIA_TYPE': 'This content type is not supported.',
   'error.TOO_MANY_ATTEMPTS': 'Too many attempts. Wait {seconds} seconds and try again.',
   'error.SERVICE_UNAVAILABLE': 'The service is not available right now.',
+  'error.EMAIL_DELIVERY_FAILED': 'We could not send the email just now. Try again in a few minutes.',
   'error.INTERNAL': 'Something went wrong on our side.',
   'email.footer': "If this wasn't you, change your password now at {url} and review your recent activity.",
   'email.verify.subject': 'Confirm your email address',

@@ -103,6 +103,7 @@ export const nl: Record<TextId, string> = {
   'error.UNSUPPORTED_MEDIA_TYPE': 'Dit inhoudstype wordt niet ondersteund.',
   'error.TOO_MANY_ATTEMPTS': 'Te veel pogingen. Wacht {seconds} seconden en probeer het opnieuw.',
   'error.SERVICE_UNAVAILABLE': 'De dienst is nu niet beschikbaar.',
+  'error.EMAIL_DELIVERY_FAILED': 'We konden de e-mail nu niet versturen. Probeer het over een paar minuten opnieuw.',
   'error.INTERNAL': 'Er ging bij ons iets mis.',
   'email.footer': 'Was u dit niet? Wijzig dan nu uw wachtwoord op {url} en bekijk uw recente activiteit.',
   'email.verify.subject': 'Bevestig uw e-mailadres',

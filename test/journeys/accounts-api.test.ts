@@ -65,6 +65,40 @@ describe('sign up and confirm the email', () => {
     await signInToken(t, fields.email, fields.password);
   });
 
+  test('an address a stranger signed up with but never confirmed is freed once the link expires', async () => {
+    const victim = signUpFields();
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/signup',
+      payload: { ...victim, password: 'stranger chose this phrase' },
+    });
+    const strangersLink = await verificationToken(t, victim.email);
+    // Within the link's lifetime the address stays taken: the owner is told someone tried.
+    await t.request({ method: 'POST', url: '/api/v1/signup', payload: victim });
+    assert.match((await outboxFor(t, victim.email))[0]?.subject ?? '', /tried to create an account/);
+
+    t.clock.advance(t.config.policy.emailTokenHours * 3_600_000 + 1000);
+    const retry = await t.request({ method: 'POST', url: '/api/v1/signup', payload: victim });
+    assert.equal(retry.statusCode, 202);
+    const ownLink = await verificationToken(t, victim.email);
+    assert.notEqual(ownLink, strangersLink);
+    assert.equal(
+      (await t.request({ method: 'POST', url: '/api/v1/email/verify', payload: { token: strangersLink } })).statusCode,
+      400,
+    );
+    assert.equal(
+      (await t.request({ method: 'POST', url: '/api/v1/email/verify', payload: { token: ownLink } })).statusCode,
+      200,
+    );
+    await signInToken(t, victim.email, victim.password);
+    const strangers = await t.request({
+      method: 'POST',
+      url: '/api/v1/signin',
+      payload: { email: victim.email, password: 'stranger chose this phrase' },
+    });
+    assert.equal(strangers.statusCode, 401);
+  });
+
   test('a confirmation link expires', async () => {
     const fields = signUpFields();
     await t.request({ method: 'POST', url: '/api/v1/signup', payload: fields });

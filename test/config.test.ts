@@ -1,0 +1,96 @@
+// The typed configuration: defaults, one clear message per bad value, production refuses development defaults.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, describeConfig, loadConfig } from '../src/config.ts';
+
+function problems(settings: Record<string, string>): string[] {
+  try {
+    loadConfig(settings);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('defaults give a development server on port 3000 with the SPEC §5 policy', () => {
+    const config = loadConfig({});
+    assert.equal(config.env, 'development');
+    assert.equal(config.port, 3000);
+    assert.equal(config.publicUrl, 'http://localhost:3000');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.secretSource, 'generated');
+    assert.deepEqual(
+      [
+        config.policy.passwordMinLength,
+        config.policy.passwordMaxLength,
+        config.policy.sessionIdleMinutes,
+        config.policy.sessionAbsoluteHours,
+        config.policy.argon2MemoryKib,
+        config.policy.argon2Iterations,
+      ],
+      [8, 256, 60, 24, 19456, 2],
+    );
+  });
+
+  test('PUBLIC_URL follows PORT unless set, and keeps only the origin', () => {
+    assert.equal(loadConfig({ PORT: '8080' }).publicUrl, 'http://localhost:8080');
+    assert.equal(loadConfig({ PUBLIC_URL: 'https://id.example.org/some/path' }).publicUrl, 'https://id.example.org');
+  });
+
+  test('every bad value is reported, each with its own message', () => {
+    const found = problems({
+      PORT: 'eighty',
+      NODE_ENV: 'staging',
+      SESSION_IDLE_MINUTES: '600',
+      DATABASE_URL: 'mysql://x',
+      TWOSTEP_SECRET: 'short',
+      TRUST_PROXY: 'maybe',
+    });
+    assert.equal(found.length, 6, found.join('\n'));
+    assert.ok(found.some((p) => p.startsWith('PORT=') && p.includes('whole number')));
+    assert.ok(found.some((p) => p.startsWith('NODE_ENV=') && p.includes('one of')));
+    assert.ok(found.some((p) => p.startsWith('SESSION_IDLE_MINUTES=') && p.includes('between 1 and 60')));
+    assert.ok(found.some((p) => p.startsWith('DATABASE_URL')));
+    assert.ok(
+      found.some((p) => p.startsWith('TWOSTEP_SECRET') && !p.includes('short')),
+      'a secret is never echoed',
+    );
+    assert.ok(found.some((p) => p.startsWith('TRUST_PROXY=')));
+  });
+
+  test('argon2 cost and password length cannot be set below the standards', () => {
+    assert.equal(problems({ ARGON2_MEMORY_KIB: '4096' }).length, 1);
+    assert.equal(problems({ ARGON2_ITERATIONS: '1' }).length, 1);
+    assert.equal(problems({ PASSWORD_MIN_LENGTH: '6' }).length, 1);
+    assert.equal(loadConfig({ PASSWORD_MIN_LENGTH: '15' }).policy.passwordMinLength, 15);
+  });
+
+  test('production refuses the outbox, a generated secret and plain http', () => {
+    const found = problems({ NODE_ENV: 'production' });
+    assert.ok(found.some((p) => p.startsWith('TWOSTEP_SECRET')));
+    assert.ok(found.some((p) => p.startsWith('SMTP_URL')));
+    assert.ok(found.some((p) => p.startsWith('PUBLIC_URL')));
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      TWOSTEP_SECRET: 'x'.repeat(40),
+      SMTP_URL: 'smtp://relay:25',
+      PUBLIC_URL: 'https://id.example.org',
+    });
+    assert.equal(ok.env, 'production');
+  });
+
+  test('the printed configuration masks secrets and URL passwords', () => {
+    const config = loadConfig({
+      TWOSTEP_SECRET: 's'.repeat(40),
+      DATABASE_URL: 'postgres://app:hunter2hunter2@db:5432/twostep',
+      SMTP_URL: 'smtp://mail:mailpass@relay:25',
+    });
+    const printed = JSON.stringify(describeConfig(config));
+    assert.ok(!printed.includes('hunter2hunter2'));
+    assert.ok(!printed.includes('mailpass'));
+    assert.ok(!printed.includes('s'.repeat(40)));
+    assert.ok(printed.includes('postgres://app:***@db:5432/twostep'));
+  });
+});

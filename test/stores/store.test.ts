@@ -1,0 +1,232 @@
+// One conformance suite for every database backend (DESIGN.md convention 5): the same domain verbs
+// must behave the same on the embedded PGlite and on a PostgreSQL server.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Account } from '../../src/store/accounts.ts';
+import { createStore, type Store } from '../../src/store/index.ts';
+import { databaseBackends, openTestDatabase, type TestDatabase } from '../helpers/backends.ts';
+
+const at = new Date('2026-03-01T10:00:00Z');
+const later = new Date('2026-03-01T11:00:00Z');
+
+function newAccount(overrides: Partial<Account> = {}): Account {
+  return {
+    id: randomUUID(),
+    email: `${randomUUID()}@example.com`,
+    email_verified_at: null,
+    password_hash: '$argon2id$placeholder',
+    name: 'Store Test',
+    birth_date: '1990-01-01',
+    country: 'NL',
+    locale: 'en',
+    state: 'active',
+    created_at: at,
+    updated_at: at,
+    password_changed_at: null,
+    ...overrides,
+  };
+}
+
+function session(accountId: string, id = randomUUID()) {
+  return {
+    id,
+    account_id: accountId,
+    secret_hash: 'hash',
+    assurance: 'password' as const,
+    created_at: at,
+    last_seen_at: at,
+    verified_at: at,
+    revoked_at: null,
+    ip: '127.0.0.1',
+    user_agent: 'test',
+  };
+}
+
+for (const backend of databaseBackends()) {
+  describe(`store on ${backend}`, () => {
+    let database: TestDatabase;
+    let store: Store;
+    before(async () => {
+      database = await openTestDatabase(backend);
+      store = createStore(database.db);
+    });
+    after(() => database.close());
+
+    test('an email has at most one account', async () => {
+      const first = newAccount();
+      assert.equal(await store.accounts.create(first), true);
+      assert.equal(await store.accounts.create(newAccount({ email: first.email })), false);
+      const found = await store.accounts.findByEmail(first.email);
+      assert.equal(found?.id, first.id);
+      assert.ok(found?.created_at instanceof Date, 'times come back as Date');
+      assert.equal(found?.created_at.getTime(), at.getTime());
+    });
+
+    test('account changes are stored', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      await store.accounts.markEmailVerified(account.id, later);
+      await store.accounts.rename(account.id, 'New Name', later);
+      await store.accounts.changePassword(account.id, '$argon2id$new', later);
+      await store.accounts.setLocale(account.id, 'nl', later);
+      const found = await store.accounts.findById(account.id);
+      assert.equal(found?.email_verified_at?.getTime(), later.getTime());
+      assert.equal(found?.name, 'New Name');
+      assert.equal(found?.password_hash, '$argon2id$new');
+      assert.equal(found?.password_changed_at?.getTime(), later.getTime());
+      assert.equal(found?.locale, 'nl');
+      await store.accounts.upgradePasswordHash(account.id, '$argon2id$stronger');
+      const upgraded = await store.accounts.findById(account.id);
+      assert.equal(upgraded?.password_hash, '$argon2id$stronger');
+      assert.equal(upgraded?.password_changed_at?.getTime(), later.getTime(), 'a rehash is not a password change');
+    });
+
+    test('sessions: revoke one, revoke all but one, list only live ones', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      const [a, b, c] = [session(account.id), session(account.id), session(account.id)];
+      for (const s of [a, b, c]) await store.sessions.create(s);
+      assert.equal(await store.sessions.revoke(account.id, a.id, later), true);
+      assert.equal(await store.sessions.revoke(account.id, a.id, later), false, 'revoking twice does nothing');
+      assert.equal(await store.sessions.findActive(a.id), undefined);
+      const stranger = newAccount();
+      await store.accounts.create(stranger);
+      assert.equal(
+        await store.sessions.revoke(stranger.id, b.id, later),
+        false,
+        "an account cannot revoke another account's session",
+      );
+      assert.equal(await store.sessions.revokeAll(account.id, later, { keepId: c.id }), 1);
+      assert.deepEqual(
+        (await store.sessions.listActive(account.id)).map((s) => s.id),
+        [c.id],
+      );
+      await store.sessions.touch(c.id, later);
+      assert.equal((await store.sessions.findActive(c.id))?.last_seen_at.getTime(), later.getTime());
+    });
+
+    test('email tokens are single use, expire, and a new one kills the old', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      const expiresAt = new Date(at.getTime() + 3_600_000);
+      await store.emailTokens.issue({
+        tokenHash: `old-${account.id}`,
+        accountId: account.id,
+        purpose: 'verify_email',
+        createdAt: at,
+        expiresAt,
+      });
+      await store.emailTokens.issue({
+        tokenHash: `new-${account.id}`,
+        accountId: account.id,
+        purpose: 'verify_email',
+        createdAt: at,
+        expiresAt,
+      });
+      assert.equal(
+        await store.emailTokens.consume(`old-${account.id}`, 'verify_email', at),
+        undefined,
+        'the older token died',
+      );
+      assert.equal(
+        await store.emailTokens.consume(`new-${account.id}`, 'verify_email', new Date(expiresAt.getTime() + 1)),
+        undefined,
+        'expired',
+      );
+      assert.equal(await store.emailTokens.consume(`new-${account.id}`, 'verify_email', at), account.id);
+      assert.equal(await store.emailTokens.consume(`new-${account.id}`, 'verify_email', at), undefined, 'used');
+    });
+
+    test('50 concurrent uses of one token: exactly one succeeds', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      await store.emailTokens.issue({
+        tokenHash: `race-${account.id}`,
+        accountId: account.id,
+        purpose: 'verify_email',
+        createdAt: at,
+        expiresAt: later,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.emailTokens.consume(`race-${account.id}`, 'verify_email', at)),
+      );
+      assert.equal(results.filter((r) => r === account.id).length, 1);
+    });
+
+    test('a change and its audit event commit together or not at all', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.accounts.rename(account.id, 'Half Written', later);
+          await tx.audit.record({
+            accountId: account.id,
+            actor: 'system',
+            event: 'account.renamed',
+            at: later,
+            ip: null,
+            userAgent: null,
+          });
+          throw new Error('crash after both writes');
+        }),
+      );
+      assert.equal((await store.accounts.findById(account.id))?.name, 'Store Test');
+      assert.deepEqual(await store.audit.listForAccount(account.id, { limit: 10 }), []);
+    });
+
+    test('audit events: newest first, paged, immutable', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      for (const event of ['account.created', 'session.created', 'account.renamed']) {
+        await store.audit.record({
+          accountId: account.id,
+          actor: `account:${account.id}`,
+          event,
+          at,
+          ip: '10.0.0.1',
+          userAgent: 'ua',
+          details: { n: event.length },
+        });
+      }
+      const events = await store.audit.listForAccount(account.id, { limit: 2 });
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['account.renamed', 'session.created'],
+      );
+      assert.deepEqual(events[0]?.details, { n: 15 });
+      const older = await store.audit.listForAccount(account.id, { limit: 2, beforeId: events[1]?.id as string });
+      assert.deepEqual(
+        older.map((e) => e.event),
+        ['account.created'],
+      );
+      await assert.rejects(
+        database.db.updateTable('audit_events').set({ event: 'forged' }).where('account_id', '=', account.id).execute(),
+        /immutable/,
+      );
+      await assert.rejects(
+        database.db.deleteFrom('audit_events').where('account_id', '=', account.id).execute(),
+        /immutable/,
+      );
+    });
+
+    test('the outbox lists newest first and filters by recipient', async () => {
+      const to = `${randomUUID()}@example.com`;
+      await store.outbox.add({ to, channel: 'email', subject: 'one', body: 'b1', links: ['http://x/1'], at });
+      await store.outbox.add({ to, channel: 'sms', body: 'b2', links: [], code: '123456', at: later });
+      const list = await store.outbox.list({ limit: 10, to });
+      assert.deepEqual(
+        list.map((m) => m.body),
+        ['b2', 'b1'],
+      );
+      assert.equal(list[0]?.code, '123456');
+      assert.equal(list[0]?.subject, undefined);
+      assert.deepEqual(list[1]?.links, ['http://x/1']);
+    });
+
+    test('migrations are idempotent', async () => {
+      const { migrateToLatest } = await import('../../src/store/database.ts');
+      assert.deepEqual(await migrateToLatest(database.db), []);
+    });
+  });
+}
