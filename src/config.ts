@@ -36,6 +36,7 @@ export interface Config {
   logLevel: string;
   trustProxy: boolean;
   bodyLimitBytes: number;
+  metricsToken: string | undefined;
   policy: Policy;
 }
 

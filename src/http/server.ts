@@ -16,6 +16,7 @@ import { isSecureDeployment } from './cookies.ts';
 import { registerOriginCheck } from './csrf.ts';
 import { registerErrorHandling } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { registerMetrics } from './metrics.ts';
 import { registerAccountPages } from './pages/account-pages.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
@@ -121,6 +122,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerOriginCheck(app, config);
   registerRequestContext(app, services);
   registerHealth(app, services);
+  registerMetrics(app, services);
   registerAccountApi(app, services);
   registerMeApi(app, services);
   registerPublicPages(app, services);

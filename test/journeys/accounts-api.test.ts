@@ -261,3 +261,16 @@ describe('change the password', () => {
     await signInToken(t, fields.email, newPassword);
   });
 });
+
+describe('operations', () => {
+  test('health, readiness and metrics answer', async () => {
+    assert.deepEqual((await t.request({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
+    const ready = await t.request({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json().checks, { database: 'ok', keyValue: 'ok' });
+    const metrics = await t.request({ method: 'GET', url: '/metrics' });
+    assert.equal(metrics.statusCode, 200);
+    assert.match(metrics.body, /twostep_http_requests_total\{method="GET",route="\/readyz",status="200"\} \d+/);
+    assert.doesNotMatch(metrics.body, /token=/, 'labels are route patterns, never raw URLs');
+  });
+});
