@@ -1,6 +1,7 @@
 // Starts the whole app as a user meets it, on the real backends of this run, with a fake clock
 // and a log that tests can read. Use one per test file; isolate tests with distinct emails.
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type App, createApp } from '../../src/app.ts';
@@ -59,6 +60,35 @@ export async function startTestApp(settings: RawSettings = {}): Promise<TestApp>
       await database.close();
     },
   };
+}
+
+/** A port nobody listens on right now: the OS picks it, we release it. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
+ * The app listening on a real port of 127.0.0.1, for browsers. PUBLIC_URL matches the address the
+ * browser uses, so the Origin check of forms and the links in emails work as in a deployment.
+ */
+export async function startListeningTestApp(settings: RawSettings = {}): Promise<TestApp & { baseUrl: string }> {
+  const port = await freePort();
+  const baseUrl = `http://localhost:${port}`;
+  const t = await startTestApp({ PUBLIC_URL: baseUrl, PORT: String(port), ...settings });
+  try {
+    await t.app.server.listen({ port, host: '127.0.0.1' });
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+  return { ...t, baseUrl };
 }
 
 export function uniqueEmail(label = 'user'): string {

@@ -22,9 +22,14 @@ const NOTICES: Record<string, TextId> = {
 };
 
 function formatTime(locale: string, date: Date): string {
-  return (
-    new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date) + ' UTC'
-  );
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
+}
+
+/** A calendar day (YYYY-MM-DD) the way the reader writes dates: "April 1, 1990", "1 april 1990". */
+function formatDay(locale: string, day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return day;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
 }
 
 function describeBrowser(userAgent: string | null): string {
@@ -57,7 +62,7 @@ async function accountPage(
     text('account.title'),
     html`
 <h1>${text('account.title')}</h1>
-<p class="muted">${text('account.hello', { email: account.email })}</p>
+<p class="muted intro">${text('account.hello', { email: account.email })}</p>
 ${noticeBox(notice ? text(notice) : undefined)}
 <section class="card">
   <h2>${text('account.profile')}</h2>
@@ -65,7 +70,7 @@ ${noticeBox(notice ? text(notice) : undefined)}
     <dt>${text('field.name')}</dt><dd>${account.name}</dd>
     <dt>${text('field.email')}</dt><dd>${account.email}</dd>
     <dt>${text('account.country')}</dt><dd>${country}</dd>
-    <dt>${text('account.birthDate')}</dt><dd>${account.birth_date}</dd>
+    <dt>${text('account.birthDate')}</dt><dd>${formatDay(view.locale, account.birth_date)}</dd>
   </dl>
   <h3>${text('account.changeName')}</h3>
   ${alertBox(errorText(errors.name))}
@@ -83,7 +88,7 @@ ${noticeBox(notice ? text(notice) : undefined)}
   ${alertBox(errorText(errors.password))}
   <form method="post" action="/account/password">
     ${view.csrf}
-    <input type="hidden" name="username" autocomplete="username" value="${account.email}">
+    <input type="text" autocomplete="username" value="${account.email}" hidden readonly>
     <label for="currentPassword">${text('field.currentPassword')}</label>
     <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required>
     <label for="newPassword">${text('field.newPassword')}</label>
@@ -128,8 +133,11 @@ async function activityPage(request: FastifyRequest, reply: FastifyReply, servic
       ? html`<p>${text('activity.empty')}</p>`
       : html`
   <table class="activity">
-    <thead><tr><th scope="col">${text('activity.when')}</th><th scope="col">${text('activity.what')}</th><th scope="col">${text('activity.from')}</th></tr></thead>
-    <tbody>${events.map((e) => html`<tr><td>${formatTime(view.locale, e.at)}</td><td>${label(e.event)}</td><td>${e.ip ?? ''} <span class="muted">${describeBrowser(e.userAgent)}</span></td></tr>`)}</tbody>
+    <thead><tr><th scope="col">${text('activity.what')}</th><th scope="col">${text('activity.when')}</th><th scope="col">${text('activity.from')}</th></tr></thead>
+    <tbody>${events.map(
+      (e) =>
+        html`<tr><td>${label(e.event)}</td><td><time datetime="${e.at.toISOString()}">${formatTime(view.locale, e.at)}</time></td><td>${e.ip ?? ''} <span class="muted">${describeBrowser(e.userAgent)}</span></td></tr>`,
+    )}</tbody>
   </table>`
   }
 </section>`,

@@ -25,20 +25,30 @@ export function pageView(request: FastifyRequest, reply: FastifyReply): PageView
 export function layout(request: FastifyRequest, view: PageView, title: string, body: Html): string {
   const { text, csrf } = view;
   const signedIn = request.auth !== undefined;
-  const nav = signedIn
-    ? html`<a href="/account">${text('nav.account')}</a>
-        <a href="/account/activity">${text('nav.activity')}</a>
-        <form method="post" action="/signout" class="inline">${csrf}<button type="submit" class="link">${text('nav.signOut')}</button></form>`
-    : html`<a href="/signin">${text('nav.signIn')}</a> <a href="/signup">${text('nav.signUp')}</a>`;
   const back = request.url.split('?')[0] ?? '/';
+  // The link to the page being shown says so to screen readers (and is styled from that attribute).
+  const link = (href: string, label: string): Html =>
+    html`<a href="${href}"${href === back ? html` aria-current="page"` : ''}>${label}</a>`;
+  const nav = signedIn
+    ? html`${link('/account', text('nav.account'))}
+        ${link('/account/activity', text('nav.activity'))}
+        <form method="post" action="/signout" class="inline">${csrf}<button type="submit" class="link">${text('nav.signOut')}</button></form>`
+    : html`${link('/signin', text('nav.signIn'))} ${link('/signup', text('nav.signUp'))}`;
   const languages = supportedLocales.map(
     (code) => html`<option value="${code}" ${code === view.locale ? html`selected` : ''}>${localeNames[code]}</option>`,
   );
+  // <meta name="referrer">: the server's Referrer-Policy header is no-referrer, with which browsers
+  // send "Origin: null" on our own form posts (Fetch, "serializing a request origin") and the CSRF
+  // origin check refuses every form. strict-origin sends our origin, and never a path or query
+  // (where tokens live), to anyone.
+  // <link rel="icon" href="data:,">: there is no icon yet; this saves a request that would 404.
   return html`<!doctype html>
 <html lang="${view.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="strict-origin">
+<link rel="icon" href="data:,">
 <title>${title} · ${text('app.name')}</title>
 <link rel="stylesheet" href="/static/styles.css">
 </head>

@@ -47,7 +47,7 @@ export function registerOutbox(app: FastifyInstance, services: Services): void {
     const messages = await services.store.outbox.list({ limit: 100 });
     const body = html`
 <h1>${text('outbox.title')}</h1>
-<p class="muted">${text('outbox.note')}</p>
+<p class="muted intro">${text('outbox.note')}</p>
 ${messages.length === 0 ? html`<p>${text('outbox.empty')}</p>` : ''}
 ${messages.map(
   (m) => html`<article class="card message">

@@ -169,6 +169,8 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
   // The emailed link opens a page with a button: following a link (or a mail scanner prefetching it) never changes anything.
   app.get('/verify-email', hidden, async (request, reply) => {
     const token = String((request.query as Record<string, unknown>).token ?? '');
+    // The layout's <meta name="referrer" content="strict-origin"> takes over once the page is parsed, so
+    // that the confirm form is sent with our Origin: still never a path or query (the token) to anyone.
     reply.header('referrer-policy', 'no-referrer');
     return reply.type('text/html; charset=utf-8').send(verifyPage(request, reply, token));
   });
