@@ -67,7 +67,7 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.goto('/signin');
   await waitForHeading(page, 'Sign in');
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
 }
 
@@ -101,7 +101,7 @@ describe('the newcomer journey in a real browser', () => {
 
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Full name').fill('Ann Example');
-      await page.getByLabel('Password').fill('short');
+      await page.getByLabel('Password', { exact: true }).fill('short');
       await page.getByLabel('Date of birth').fill('1990-04-01');
       await page.getByLabel('Country or region').selectOption('NL');
       await page.getByRole('button', { name: 'Create account' }).click();
@@ -110,9 +110,13 @@ describe('the newcomer journey in a real browser', () => {
       await screenshots(page, 'signup-error');
       assert.equal(await page.getByLabel('Email').inputValue(), email, 'what was typed is kept');
       assert.equal(await page.getByLabel('Country or region').inputValue(), 'NL');
-      assert.equal(await page.getByLabel('Password').inputValue(), '', 'a password is never sent back');
+      assert.equal(
+        await page.getByLabel('Password', { exact: true }).inputValue(),
+        '',
+        'a password is never sent back',
+      );
 
-      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
       await page.getByRole('button', { name: 'Create account' }).click();
       await waitForHeading(page, 'Check your email');
       assert.match(await page.getByRole('main').innerText(), new RegExp(email.replace(/\./g, '\\.')));
@@ -149,13 +153,13 @@ describe('the newcomer journey in a real browser', () => {
 
     await step('changing the password needs the current one and says when it worked', async () => {
       await page.getByLabel('Current password').fill('not my password at all');
-      await page.getByLabel('New password').fill(NEW_PASSWORD);
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
       await page.getByRole('button', { name: 'Change password' }).click();
       await page.getByRole('alert').filter({ hasText: 'Your current password is not correct.' }).waitFor();
       await assertAccessible(page);
 
       await page.getByLabel('Current password').fill(GOOD_PASSWORD);
-      await page.getByLabel('New password').fill(NEW_PASSWORD);
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
       await page.getByRole('button', { name: 'Change password' }).click();
       await page.getByRole('status').filter({ hasText: 'Your password was changed.' }).waitFor();
       assert.equal(await page.getByRole('alert').count(), 0);
@@ -221,11 +225,29 @@ describe('the newcomer journey in a real browser', () => {
     await page.goto('/signin');
     await waitForHeading(page, 'Inloggen');
     assert.equal(await page.locator('html').getAttribute('lang'), 'nl');
-    await page.getByLabel('Wachtwoord').waitFor();
+    await page.getByLabel('Wachtwoord', { exact: true }).waitFor();
     await assertAccessible(page);
     await page.getByRole('main').getByRole('link', { name: 'Account aanmaken' }).click();
     await waitForHeading(page, 'Maak uw account aan');
     await page.getByLabel('Geboortedatum').waitFor();
+    await assertAccessible(page);
+    assertNoProblems(watch);
+  });
+
+  test('the strength meter rates a common password weak and a long passphrase strong', async (s) => {
+    const { context, watch } = await openContext();
+    s.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto('/signup');
+    await waitForHeading(page, 'Create your account');
+    const meter = page.locator('#password-meter');
+    await meter.waitFor({ state: 'visible' });
+    await page.getByLabel('Password', { exact: true }).fill('password1');
+    await page.locator('#password-strength', { hasText: /^(Very weak|Weak)$/ }).waitFor();
+    assert.ok((await meter.evaluate((m: HTMLMeterElement) => m.value)) <= 1);
+    await page.getByLabel('Password', { exact: true }).fill('quiet orchards remember winter tides');
+    await page.locator('#password-strength', { hasText: /^(Strong|Very strong)$/ }).waitFor();
+    assert.ok((await meter.evaluate((m: HTMLMeterElement) => m.value)) >= 3);
     await assertAccessible(page);
     assertNoProblems(watch);
   });

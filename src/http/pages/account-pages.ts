@@ -13,6 +13,7 @@ import { clearSessionCookie } from '../session-cookie.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+import { strengthMeter } from './strength-meter.ts';
 
 const hidden = { schema: { hide: true } };
 const NOTICES: Record<string, TextId> = {
@@ -92,8 +93,9 @@ ${noticeBox(notice ? text(notice) : undefined)}
     <label for="currentPassword">${text('field.currentPassword')}</label>
     <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required>
     <label for="newPassword">${text('field.newPassword')}</label>
-    <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="${min}" aria-describedby="new-password-hint">
+    <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" data-strength-meter="newPassword-meter" data-strength-label="newPassword-strength" required minlength="${min}" aria-describedby="new-password-hint">
     <p id="new-password-hint" class="hint">${text('hint.password', { min })} ${text('account.changePassword.note')}</p>
+    ${strengthMeter(view, 'newPassword')}
     <button type="submit">${text('account.changePassword.submit')}</button>
   </form>
   <h3>${text('account.sessions')}</h3>

@@ -51,6 +51,7 @@ export function layout(request: FastifyRequest, view: PageView, title: string, b
 <link rel="icon" href="data:,">
 <title>${title} · ${text('app.name')}</title>
 <link rel="stylesheet" href="/static/styles.css">
+<script src="/static/strength-meter.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">${text('nav.skip')}</a>

@@ -10,6 +10,7 @@ import { setSessionCookie } from '../session-cookie.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, type PageView, pageView } from './layout.ts';
+import { strengthMeter } from './strength-meter.ts';
 
 const hidden = { schema: { hide: true } };
 
@@ -45,8 +46,9 @@ function signUpPage(request: FastifyRequest, reply: FastifyReply, values: FormBo
     <label for="name">${text('field.name')}</label>
     <input id="name" name="name" autocomplete="name" required maxlength="100" value="${field(values, 'name')}">
     <label for="password">${text('field.password')}</label>
-    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${min}" maxlength="${max}" aria-describedby="password-hint">
+    <input id="password" name="password" type="password" autocomplete="new-password" data-strength-meter="password-meter" data-strength-label="password-strength" required minlength="${min}" maxlength="${max}" aria-describedby="password-hint">
     <p id="password-hint" class="hint">${text('hint.password', { min })}</p>
+    ${strengthMeter(view, 'password')}
     <label for="birthDate">${text('field.birthDate')}</label>
     <input id="birthDate" name="birthDate" type="date" required value="${field(values, 'birthDate')}" aria-describedby="birth-hint">
     <p id="birth-hint" class="hint">${text('hint.birthDate')}</p>
