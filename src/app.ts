@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './core/clock.ts';
 import type { Mailer } from './delivery/email/mailer.ts';
 import { createOutboxMailer } from './delivery/email/outbox-mailer.ts';
 import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
+import { PushHub } from './delivery/push/hub.ts';
 import type { Services } from './flows/context.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
 import { loadBlocklist } from './passwords/blocklist.ts';
@@ -51,6 +52,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     memoryKib: config.policy.argon2MemoryKib,
     iterations: config.policy.argon2Iterations,
   });
+  const hub = new PushHub(kv, store.devicePushes, log);
+  await hub.start();
   const services: Services = {
     config,
     store,
@@ -59,6 +62,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     mailer,
     log,
+    hub,
     passwordChecks: { blocklist: loadBlocklist(), guessability },
   };
   const server = await buildServer(services);
@@ -67,6 +71,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     async close() {
       await server.close();
+      await hub.stop();
       if (!options.mailer) await mailer.close();
       if (ownsKv) await kv.close();
       if (ownsDb) await db.destroy();

@@ -19,6 +19,9 @@ export interface Policy {
   signinFreeFailures: number;
   signinFreeFailuresPerIp: number;
   signinMaxDelaySeconds: number;
+  codeLength: number;
+  codeLifetimeMinutes: number;
+  codeAttemptsPerChallenge: number;
 }
 
 export interface Config {
@@ -235,6 +238,34 @@ export const configFields: readonly Field[] = [
     max: 3600,
     default: '900',
     description: 'longest delay between attempts; delays double per failure up to it and never become a permanent lock',
+  },
+  {
+    key: 'policy.codeLength',
+    env: 'CODE_LENGTH',
+    kind: 'int',
+    min: 4,
+    max: 8,
+    default: '6',
+    description:
+      'digits of a verification code (4 reproduces Apple 2013 but is below NIST 800-63B-4, which asks for 6)',
+  },
+  {
+    key: 'policy.codeLifetimeMinutes',
+    env: 'CODE_LIFETIME_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 10,
+    default: '10',
+    description: 'how long a verification code works (NIST: at most 10 minutes)',
+  },
+  {
+    key: 'policy.codeAttemptsPerChallenge',
+    env: 'CODE_ATTEMPTS_PER_CHALLENGE',
+    kind: 'int',
+    min: 1,
+    max: 10,
+    default: '5',
+    description: 'wrong codes before a challenge dies',
   },
 ];
 

@@ -6,10 +6,20 @@ import { AppError } from './errors.ts';
 const EMAIL_PATTERN =
   /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
 
+// No mailbox needs control, invisible-format, private-use or unpaired surrogate characters; PostgreSQL
+// cannot even store U+0000 (an email holding one reached the database and came back as a 500), and a
+// lone surrogate would be stored as U+FFFD, so two different inputs would name one account.
+const FORBIDDEN_IN_EMAIL = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
+
 /** Emails are compared case-insensitively: one mailbox, one account. */
 export function normalizeEmail(raw: string): string {
   const email = raw.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL_PATTERN.test(email) || (email.split('@')[0] ?? '').length > 64) {
+  if (
+    email.length > 254 ||
+    FORBIDDEN_IN_EMAIL.test(email) ||
+    !EMAIL_PATTERN.test(email) ||
+    (email.split('@')[0] ?? '').length > 64
+  ) {
     throw new AppError('INVALID_EMAIL');
   }
   return email;

@@ -23,6 +23,11 @@ export function issueToken(): IssuedToken {
   return { id, token: `${id}.${secret}`, secretHash: sha256(secret) };
 }
 
+/** Whether a string has the shape of a token id (the part before the dot): anything else names nothing. */
+export function isTokenId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{22}$/.test(id);
+}
+
 export function splitToken(token: string): { id: string; secret: string } | undefined {
   const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
   return match ? { id: match[1] as string, secret: match[2] as string } : undefined;

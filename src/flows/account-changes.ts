@@ -6,7 +6,7 @@ import { checkPassword } from '../core/password-policy.ts';
 import { passwordChangedMessage } from '../delivery/email/messages.ts';
 import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
-import { assertMayTryPassword, recordPasswordFailure } from './password-throttle.ts';
+import { claimPasswordAttempt } from './password-throttle.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 
 export async function changePassword(
@@ -16,11 +16,13 @@ export async function changePassword(
   ctx: RequestContext,
 ): Promise<void> {
   const { account } = auth;
-  await assertMayTryPassword(services, account.email, ctx.ip);
+  // The current password is guessed through the same budget as sign-in: a stolen session must not
+  // become an unthrottled password oracle.
+  const attempt = await claimPasswordAttempt(services, account.email, ctx.ip);
   if (!(await services.hasher.verify(account.password_hash, input.currentPassword))) {
-    await recordPasswordFailure(services, account.email, ctx.ip);
     throw new AppError('CURRENT_PASSWORD_WRONG');
   }
+  await attempt.succeeded();
   if (input.currentPassword.normalize('NFKC') === input.newPassword.normalize('NFKC'))
     throw new AppError('PASSWORD_REUSED');
   const { policy } = services.config;

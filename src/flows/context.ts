@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { PasswordChecks } from '../core/password-policy.ts';
 import type { Mailer } from '../delivery/email/mailer.ts';
+import type { PushHub } from '../delivery/push/hub.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
@@ -16,6 +17,7 @@ export interface Services {
   hasher: PasswordHasher;
   clock: Clock;
   mailer: Mailer;
+  hub: PushHub;
   passwordChecks: PasswordChecks;
   log: Logger;
 }

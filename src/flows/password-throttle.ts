@@ -1,6 +1,12 @@
 // Growing, bounded delays after wrong passwords, per account and per client address (SPEC §5).
 // The account key is a hash of the typed email, so unknown emails are throttled exactly like known
 // ones and the throttle itself reveals nothing. Counters live in the key-value store, shared by every node.
+//
+// The budget is claimed atomically *before* a password is checked (DESIGN.md convention 5): every
+// attempt is counted as a failure up front, and the attempt that would start a delay must also win
+// that delay's wait key (set-if-absent). Checking "is a delay running?" and recording the failure
+// only after the slow hash let any number of parallel requests slip through together: 30 parallel
+// guesses were all checked where the rule allows 5 and then one per delay.
 import { DAY } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { delayAfterFailures, type ThrottleRule } from '../core/signin-throttle.ts';
@@ -9,45 +15,81 @@ import type { Services } from './context.ts';
 
 const FAILURE_WINDOW_MS = DAY;
 
-function keys(email: string, ip: string): { scope: string; rule: (s: Services) => ThrottleRule }[] {
+interface Scope {
+  key: string;
+  rule: ThrottleRule;
+  /**
+   * A correct password forgives the account's failures; for an address it only gives back its own
+   * attempt (one good sign-in must not launder a spray from the same address).
+   */
+  onSuccess: 'forgive' | 'refund';
+}
+
+function scopes(services: Services, email: string, ip: string): Scope[] {
+  const { policy } = services.config;
   return [
     {
-      scope: `pw:acct:${sha256(email.trim().toLowerCase())}`,
-      rule: (s) => ({
-        freeFailures: s.config.policy.signinFreeFailures,
-        maxDelaySeconds: s.config.policy.signinMaxDelaySeconds,
-      }),
+      key: `pw:acct:${sha256(email.trim().toLowerCase())}`,
+      rule: { freeFailures: policy.signinFreeFailures, maxDelaySeconds: policy.signinMaxDelaySeconds },
+      onSuccess: 'forgive',
     },
     {
-      scope: `pw:ip:${ip}`,
-      rule: (s) => ({
-        freeFailures: s.config.policy.signinFreeFailuresPerIp,
-        maxDelaySeconds: s.config.policy.signinMaxDelaySeconds,
-      }),
+      key: `pw:ip:${ip}`,
+      rule: { freeFailures: policy.signinFreeFailuresPerIp, maxDelaySeconds: policy.signinMaxDelaySeconds },
+      onSuccess: 'refund',
     },
   ];
 }
 
-/** Refuses the attempt, before any password is checked, while a delay is running. */
-export async function assertMayTryPassword(services: Services, email: string, ip: string): Promise<void> {
-  for (const { scope } of keys(email, ip)) {
-    const waitMs = await services.kv.remainingMs(`${scope}:wait`);
-    if (waitMs !== undefined && waitMs > 0) {
-      throw new AppError('TOO_MANY_ATTEMPTS', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+function tooManyAttempts(waitMs: number): AppError {
+  return new AppError('TOO_MANY_ATTEMPTS', { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
+}
+
+export interface PasswordAttempt {
+  /** The password was right: the account's failures are forgiven and the address gets its attempt back. */
+  succeeded(): Promise<void>;
+}
+
+/**
+ * Claims one password attempt, or refuses it with TOO_MANY_ATTEMPTS (and Retry-After) while a delay
+ * runs. Nothing needs to be recorded after a wrong password: it was counted here. Call `succeeded`
+ * after a right one.
+ */
+export async function claimPasswordAttempt(services: Services, email: string, ip: string): Promise<PasswordAttempt> {
+  const { kv } = services;
+  const all = scopes(services, email, ip);
+  // A running delay refuses the attempt before anything is counted: waiting callers do not make it longer.
+  for (const scope of all) {
+    const waitMs = await kv.remainingMs(`${scope.key}:wait`);
+    if (waitMs !== undefined && waitMs > 0) throw tooManyAttempts(waitMs);
+  }
+  const claimed: string[] = [];
+  for (const scope of all) {
+    const attempts = await kv.increment(`${scope.key}:attempts`, FAILURE_WINDOW_MS);
+    const refunded = scope.onSuccess === 'refund' ? Number((await kv.get(`${scope.key}:successes`)) ?? 0) : 0;
+    const delaySeconds = delayAfterFailures(Math.max(0, attempts - refunded), scope.rule);
+    if (delaySeconds === 0) continue;
+    const wait = `${scope.key}:wait`;
+    if (!(await kv.setIfAbsent(wait, '1', delaySeconds * 1000))) {
+      // Another attempt holds this delay: it runs alone. Release what this one claimed.
+      for (const key of claimed) await kv.delete(key);
+      throw tooManyAttempts((await kv.remainingMs(wait)) ?? 1000);
     }
+    claimed.push(wait);
   }
-}
-
-export async function recordPasswordFailure(services: Services, email: string, ip: string): Promise<void> {
-  for (const { scope, rule } of keys(email, ip)) {
-    const failures = await services.kv.increment(`${scope}:failures`, FAILURE_WINDOW_MS);
-    const delay = delayAfterFailures(failures, rule(services));
-    if (delay > 0) await services.kv.set(`${scope}:wait`, '1', delay * 1000);
-  }
-}
-
-/** A correct password clears the account's counter (not the address's: one good login must not launder a spray). */
-export async function recordPasswordSuccess(services: Services, email: string, ip: string): Promise<void> {
-  const [account] = keys(email, ip);
-  if (account) await services.kv.delete(`${account.scope}:failures`);
+  return {
+    async succeeded() {
+      for (const scope of all) {
+        if (scope.onSuccess === 'forgive') {
+          await kv.delete(`${scope.key}:attempts`);
+          await kv.delete(`${scope.key}:wait`);
+          continue;
+        }
+        // The refund lives as long as the window it counts against.
+        const windowMs = (await kv.remainingMs(`${scope.key}:attempts`)) ?? FAILURE_WINDOW_MS;
+        await kv.increment(`${scope.key}:successes`, Math.max(1, windowMs));
+        if (claimed.includes(`${scope.key}:wait`)) await kv.delete(`${scope.key}:wait`);
+      }
+    },
+  };
 }

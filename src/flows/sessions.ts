@@ -2,7 +2,7 @@
 // a new one at every sign-in, ended by sign-out, revocation, idle time or absolute age.
 import { HOUR, MINUTE } from '../core/clock.ts';
 import { isSessionLive, type SessionLimits, sessionExpiresAt } from '../core/session-policy.ts';
-import { issueToken, secretMatches, splitToken } from '../core/tokens.ts';
+import { issueToken, isTokenId, secretMatches, splitToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
 import type { Store } from '../store/index.ts';
 import type { SessionAssurance } from '../store/schema.ts';
@@ -118,6 +118,9 @@ export async function revokeSession(
   sessionId: string,
   ctx: RequestContext,
 ): Promise<boolean> {
+  // An id of the wrong shape names no session, and must not reach the database as is: a NUL byte
+  // in a path parameter made PostgreSQL fail the query, which came back as a 500.
+  if (!isTokenId(sessionId)) return false;
   const now = services.clock.now();
   const event = sessionId === auth.session.id ? 'session.ended' : 'session.revoked';
   return services.store.transaction(async (tx) => {

@@ -6,7 +6,7 @@ import { MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import type { Account } from '../store/accounts.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
-import { assertMayTryPassword, recordPasswordFailure, recordPasswordSuccess } from './password-throttle.ts';
+import { claimPasswordAttempt } from './password-throttle.ts';
 import { startSession } from './sessions.ts';
 import { sendVerificationEmail } from './sign-up.ts';
 
@@ -31,12 +31,11 @@ export async function signIn(
   ctx: RequestContext,
 ): Promise<SignedIn> {
   const { store, hasher, clock } = services;
-  await assertMayTryPassword(services, input.email, ctx.ip);
+  const attempt = await claimPasswordAttempt(services, input.email, ctx.ip);
   const email = emailOrUndefined(input.email);
   const account = email ? await store.accounts.findByEmail(email) : undefined;
   const passwordOk = await hasher.verify(account?.password_hash, input.password);
   if (!account || !passwordOk) {
-    await recordPasswordFailure(services, input.email, ctx.ip);
     if (account) {
       await store.audit.record({
         accountId: account.id,
@@ -48,7 +47,7 @@ export async function signIn(
     }
     throw new AppError('INVALID_CREDENTIALS');
   }
-  await recordPasswordSuccess(services, input.email, ctx.ip);
+  await attempt.succeeded();
   if (account.state === 'disabled') throw new AppError('ACCOUNT_DISABLED');
   if (!account.email_verified_at) {
     // A fresh link at most once a minute, so the error page cannot be used to flood a mailbox.

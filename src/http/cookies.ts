@@ -7,6 +7,8 @@ export interface CookieNames {
   session: string;
   csrf: string;
   language: string;
+  /** The web device page's credential, sent only to the device connection endpoint. */
+  device: string;
 }
 
 export function isSecureDeployment(config: Config): boolean {
@@ -14,13 +16,24 @@ export function isSecureDeployment(config: Config): boolean {
 }
 
 export function cookieNames(config: Config): CookieNames {
-  const prefix = isSecureDeployment(config) ? '__Host-' : '';
-  return { session: `${prefix}twostep_session`, csrf: `${prefix}twostep_csrf`, language: `${prefix}twostep_lang` };
+  const secure = isSecureDeployment(config);
+  const prefix = secure ? '__Host-' : '';
+  // __Host- would force Path=/; the device cookie is scoped to one path, so it takes __Secure- instead.
+  const device = `${secure ? '__Secure-' : ''}twostep_device`;
+  return {
+    session: `${prefix}twostep_session`,
+    csrf: `${prefix}twostep_csrf`,
+    language: `${prefix}twostep_lang`,
+    device,
+  };
 }
 
-export function cookieOptions(config: Config, options: { maxAgeSeconds?: number } = {}): CookieSerializeOptions {
+export function cookieOptions(
+  config: Config,
+  options: { maxAgeSeconds?: number; path?: string } = {},
+): CookieSerializeOptions {
   return {
-    path: '/',
+    path: options.path ?? '/',
     httpOnly: true,
     sameSite: 'lax',
     secure: isSecureDeployment(config),

@@ -2,13 +2,18 @@
 // `{"error": {"code", "message"}}` with a fitting status for API clients, a page for browsers.
 // Details of unexpected errors go to the log only.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ErrorCode, isAppError } from '../core/errors.ts';
-import { t } from '../text/index.ts';
+import { AppError, type ErrorCode, errorCatalog, isAppError } from '../core/errors.ts';
+import { localeFromAcceptLanguage, t } from '../text/index.ts';
 import { renderErrorPage } from './pages/error-page.ts';
 import { requestLocale } from './request-context.ts';
 
 function wantsJson(request: FastifyRequest): boolean {
   if (request.url.startsWith('/api/')) return true;
+  // Every operation in the OpenAPI document (a route with a schema it does not hide: health,
+  // metrics, the outbox's JSON) answers in the JSON error contract, whatever the Accept header;
+  // only the portal's pages (hidden) and unknown URLs follow the browser's Accept.
+  const schema = request.routeOptions?.schema as { hide?: boolean } | undefined;
+  if (schema !== undefined && schema.hide !== true) return true;
   const accept = request.headers.accept ?? '';
   return !accept.includes('text/html');
 }
@@ -46,12 +51,61 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
     .send(renderErrorPage(request, reply, error.code as ErrorCode, message));
 }
 
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22: a NUL byte in text, an invalid byte sequence, a
+ * number out of range…) are caused by the values a request sent. Input should be refused before it
+ * reaches the database; where some slips through, it is still bad input (SPEC §7: never a 500 for
+ * bad input), logged as a warning so the missing check gets found.
+ */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * Fastify's router refuses some URLs before any hook runs (a path that is not valid percent-encoding,
+ * a parameter over `maxParamLength`) and by default answers them outside the error contract. No
+ * cookie or request context exists yet, so the answer is always JSON.
+ */
+export function sendFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ code: error.code }, 'request refused by the router');
+  const code: ErrorCode = 'VALIDATION_FAILED';
+  const message = t(localeFromAcceptLanguage(request.headers['accept-language']), `error.${code}`);
+  reply
+    .status(errorCatalog[code])
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send({ error: { code, message } });
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = isAppError(error) ? error : fromFastifyError(error);
     if (known) return sendError(request, reply, known);
+    if (isDataException(error)) {
+      request.log.warn({ err: error }, 'the database refused a value from the request');
+      return sendError(request, reply, new AppError('VALIDATION_FAILED'));
+    }
     request.log.error({ err: error }, 'unexpected error');
     return sendError(request, reply, new AppError('INTERNAL'));
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new AppError('NOT_FOUND')));
+  // A known URL asked with a method it does not have is a 405 with Allow, not a 404 (RFC 9110 §15.5.6):
+  // a GET on a state-changing URL says plainly that it changes nothing (SECURITY.md item 32).
+  const routes: { path: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const path = route.url
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    routes.push({ path: new RegExp(`^${path}$`), methods: [route.method].flat() });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = new Set(routes.filter((route) => route.path.test(path)).flatMap((route) => route.methods));
+    if (allowed.size > 0 && !allowed.has(request.method)) {
+      reply.header('allow', [...allowed].sort().join(', '));
+      return sendError(request, reply, new AppError('METHOD_NOT_ALLOWED'));
+    }
+    return sendError(request, reply, new AppError('NOT_FOUND'));
+  });
 }

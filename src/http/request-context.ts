@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
+/** The token of a well-formed `Authorization: Bearer <token>` header, if there is one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   return match?.[1];
@@ -36,7 +37,10 @@ export function registerRequestContext(app: FastifyInstance, services: Services)
   app.decorateRequest('authVia', undefined);
   app.addHook('preHandler', async (request) => {
     const bearer = bearerToken(request);
-    const cookie = request.cookies[names.session];
+    // A request that carries an Authorization header of any shape never falls back to the cookie:
+    // the origin check skips requests with a bearer header, so a malformed one must not let a
+    // cross-site request ride on the browser's ambient session cookie.
+    const cookie = request.headers.authorization === undefined ? request.cookies[names.session] : undefined;
     const token = bearer ?? cookie;
     request.authVia = token ? (bearer ? 'bearer' : 'cookie') : undefined;
     request.auth = token ? await authenticate(services, token) : undefined;

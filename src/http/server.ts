@@ -6,15 +6,18 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import type { Services } from '../flows/context.ts';
 import { registerAccountApi } from './api/account-api.ts';
+import { registerDeviceApi } from './api/device-api.ts';
 import { registerMeApi } from './api/me-api.ts';
 import { ErrorBody } from './api/schemas.ts';
 import { isSecureDeployment } from './cookies.ts';
 import { registerOriginCheck } from './csrf.ts';
-import { registerErrorHandling } from './errors.ts';
+import { registerDeviceSocket } from './device-socket.ts';
+import { registerErrorHandling, sendFrameworkError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerAccountPages } from './pages/account-pages.ts';
@@ -55,6 +58,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Malformed URLs are refused by the router before any hook: answer them in the error contract too.
+    frameworkErrors: sendFrameworkError,
   });
   app.decorate('services', services);
 
@@ -81,6 +86,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     frameguard: { action: 'deny' },
   });
   await app.register(cookie);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('../../public', import.meta.url)),
@@ -101,6 +107,12 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'the session token from sign-in' },
+          device: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'authorization',
+            description: '`Device <credential>`: the credential a device got at pairing',
+          },
           cookie: {
             type: 'apiKey',
             in: 'cookie',
@@ -125,6 +137,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerMetrics(app, services);
   registerAccountApi(app, services);
   registerMeApi(app, services);
+  registerDeviceApi(app, services);
+  registerDeviceSocket(app, services);
   registerPublicPages(app, services);
   registerAccountPages(app, services);
   registerLanguagePage(app, services);

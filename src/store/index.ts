@@ -2,7 +2,10 @@
 // ports bound to one transaction, so a change and its audit event commit together or not at all.
 import { type AccountStore, accountStore } from './accounts.ts';
 import { type AuditStore, auditStore } from './audit.ts';
+import { type ChallengeStore, challengeStore } from './challenges.ts';
 import type { Db } from './database.ts';
+import { type DevicePushStore, devicePushStore } from './device-pushes.ts';
+import { type DeviceStore, deviceStore } from './devices.ts';
 import { type EmailTokenStore, emailTokenStore } from './email-tokens.ts';
 import { type OutboxStore, outboxStore } from './outbox.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
@@ -13,6 +16,9 @@ export interface Store {
   emailTokens: EmailTokenStore;
   audit: AuditStore;
   outbox: OutboxStore;
+  devices: DeviceStore;
+  challenges: ChallengeStore;
+  devicePushes: DevicePushStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -25,6 +31,9 @@ export function createStore(db: Db): Store {
     emailTokens: emailTokenStore(db),
     audit: auditStore(db),
     outbox: outboxStore(db),
+    devices: deviceStore(db),
+    challenges: challengeStore(db),
+    devicePushes: devicePushStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

@@ -66,10 +66,51 @@ export interface OutboxTable {
   at: Date;
 }
 
+export interface DevicesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  model: string;
+  public_key: ColumnType<Record<string, string>, string, string>;
+  credential_hash: string;
+  created_at: Date;
+  trusted_at: Date | null;
+  last_seen_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface ChallengesTable {
+  id: string;
+  account_id: string;
+  purpose: string;
+  /** What the challenge is about, e.g. the device being verified. */
+  subject: string | null;
+  code_hash: string | null;
+  code_sent_at: Date | null;
+  created_at: Date;
+  expires_at: Date;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  completed_at: Date | null;
+  cancelled_at: Date | null;
+  context: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export interface DevicePushesTable {
+  id: Generated<string>;
+  device_id: string;
+  challenge_id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  expires_at: Date;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
   email_tokens: EmailTokensTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;
+  devices: DevicesTable;
+  challenges: ChallengesTable;
+  device_pushes: DevicePushesTable;
 }

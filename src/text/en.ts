@@ -94,6 +94,12 @@ export const en = {
     'Your password must not contain your name, email or the name of this service.',
   'error.PASSWORD_REUSED': 'Choose a password different from your current one.',
   'error.INVALID_TOKEN': 'This link is not valid any more. Ask for a new one.',
+  'error.INVALID_PUBLIC_KEY': 'The device key is not a P-256 public key.',
+  'error.CODE_WRONG': 'That code is not right. Check it and try again.',
+  'error.CODE_EXPIRED': 'That code has expired. Ask for a new one.',
+  'error.CHALLENGE_CLOSED': 'This verification is over. Start again.',
+  'error.DEVICE_AUTH_FAILED': 'The device could not prove who it is. Pair it again.',
+  'error.DEVICE_NOT_TRUSTED': 'This device is not verified yet.',
   'error.INVALID_CREDENTIALS': 'The email or password is not correct.',
   'error.CURRENT_PASSWORD_WRONG': 'Your current password is not correct.',
   'error.UNAUTHENTICATED': 'Sign in to continue.',
@@ -119,6 +125,15 @@ export const en = {
   'email.passwordChanged.subject': 'Your password was changed',
   'email.passwordChanged.body':
     'Hello {name},\n\nThe password of your Twostep account was changed on {when} from {ip}. Your other sessions were signed out.',
+  'email.deviceTrusted.subject': 'A trusted device was added to your account',
+  'email.deviceTrusted.body':
+    'Hello {name},\n\n{device} is now a trusted device of your Twostep account. It can receive verification codes.',
+  'email.deviceRemoved.subject': 'A trusted device was removed from your account',
+  'email.deviceRemoved.body':
+    'Hello {name},\n\n{device} was removed from your Twostep account and will not receive codes any more.',
+  'email.challengeDenied.subject': 'You said a verification request was not you',
+  'email.challengeDenied.body':
+    'Hello {name},\n\nOn one of your devices you answered "This wasn\'t me" to a request from {browser} at {ip} ({place}) on {at}. We cancelled it. If someone knows your password, change it now.',
 } as const;
 
 export type TextId = keyof typeof en;

@@ -95,6 +95,12 @@ export const nl: Record<TextId, string> = {
     'Uw wachtwoord mag uw naam, e-mail of de naam van deze dienst niet bevatten.',
   'error.PASSWORD_REUSED': 'Kies een ander wachtwoord dan uw huidige.',
   'error.INVALID_TOKEN': 'Deze link is niet meer geldig. Vraag een nieuwe aan.',
+  'error.INVALID_PUBLIC_KEY': 'De apparaatsleutel is geen openbare P-256-sleutel.',
+  'error.CODE_WRONG': 'Die code klopt niet. Controleer hem en probeer het opnieuw.',
+  'error.CODE_EXPIRED': 'Die code is verlopen. Vraag een nieuwe aan.',
+  'error.CHALLENGE_CLOSED': 'Deze verificatie is voorbij. Begin opnieuw.',
+  'error.DEVICE_AUTH_FAILED': 'Het apparaat kon niet bewijzen wie het is. Koppel het opnieuw.',
+  'error.DEVICE_NOT_TRUSTED': 'Dit apparaat is nog niet geverifieerd.',
   'error.INVALID_CREDENTIALS': 'Het e-mailadres of wachtwoord klopt niet.',
   'error.CURRENT_PASSWORD_WRONG': 'Uw huidige wachtwoord klopt niet.',
   'error.UNAUTHENTICATED': 'Log in om verder te gaan.',
@@ -121,4 +127,13 @@ export const nl: Record<TextId, string> = {
   'email.passwordChanged.subject': 'Uw wachtwoord is gewijzigd',
   'email.passwordChanged.body':
     'Hallo {name},\n\nHet wachtwoord van uw Twostep-account is gewijzigd op {when} vanaf {ip}. Uw andere sessies zijn uitgelogd.',
+  'email.deviceTrusted.subject': 'Er is een vertrouwd apparaat aan uw account toegevoegd',
+  'email.deviceTrusted.body':
+    'Hallo {name},\n\n{device} is nu een vertrouwd apparaat van uw Twostep-account. Het kan verificatiecodes ontvangen.',
+  'email.deviceRemoved.subject': 'Er is een vertrouwd apparaat van uw account verwijderd',
+  'email.deviceRemoved.body':
+    'Hallo {name},\n\n{device} is van uw Twostep-account verwijderd en ontvangt geen codes meer.',
+  'email.challengeDenied.subject': 'U gaf aan dat een verificatieverzoek niet van u was',
+  'email.challengeDenied.body':
+    'Hallo {name},\n\nOp een van uw apparaten antwoordde u "Dit was ik niet" op een verzoek van {browser} op {ip} ({place}) op {at}. We hebben het geannuleerd. Kent iemand uw wachtwoord? Wijzig het dan nu.',
 };

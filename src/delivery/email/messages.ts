@@ -41,3 +41,45 @@ export function passwordChangedMessage(to: Recipient, when: Date, ip: string, pu
     links: [`${publicUrl}/account`],
   };
 }
+
+export function deviceTrustedMessage(
+  to: Recipient,
+  device: { name: string; model: string },
+  publicUrl: string,
+): EmailMessage {
+  const text = t(to.locale, 'email.deviceTrusted.body', { name: to.name, device: `${device.name} (${device.model})` });
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.deviceTrusted.subject'),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}
+
+export function deviceRemovedMessage(
+  to: Recipient,
+  device: { name: string; model: string },
+  publicUrl: string,
+): EmailMessage {
+  const text = t(to.locale, 'email.deviceRemoved.body', { name: to.name, device: `${device.name} (${device.model})` });
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.deviceRemoved.subject'),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}
+
+export function challengeDeniedMessage(
+  to: Recipient,
+  request: { browser: string; ip: string; place: string; at: string },
+  publicUrl: string,
+): EmailMessage {
+  const text = t(to.locale, 'email.challengeDenied.body', { name: to.name, ...request });
+  return {
+    to: to.email,
+    subject: t(to.locale, 'email.challengeDenied.subject'),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}

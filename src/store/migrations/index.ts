@@ -1,7 +1,9 @@
 // The list of migrations, in order. A new migration is a new file added here; never edit a released one.
 import type { Migration } from 'kysely/migration';
 import * as accountsSessionsAudit from './0001-accounts-sessions-audit.ts';
+import * as devicesChallenges from './0002-devices-challenges.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
+  '0002-devices-challenges': devicesChallenges,
 };

@@ -1,0 +1,151 @@
+// Challenges (SPEC §2): issue one with a code, push the code to devices, verify an answer, cancel.
+// What happens when a challenge completes depends on its purpose: each purpose registers its own
+// completion (DESIGN.md convention 2), so a new kind of verification is a new entry, not a new branch.
+import { randomInt } from 'node:crypto';
+import { MINUTE } from '../core/clock.ts';
+import { codeMatches, generateCode, hashCode, normalizeCode } from '../core/codes.ts';
+import { AppError } from '../core/errors.ts';
+import { randomToken } from '../core/tokens.ts';
+import type { Challenge } from '../store/challenges.ts';
+import type { Store } from '../store/index.ts';
+import { origin, type RequestContext, type Services } from './context.ts';
+import { requestOrigin } from './request-origin.ts';
+
+export type ChallengePurpose = 'verify_device';
+
+export type Completion = (services: Services, tx: Store, challenge: Challenge, ctx: RequestContext) => Promise<void>;
+
+const completions = new Map<string, Completion>();
+
+export function onChallengeCompleted(purpose: ChallengePurpose, completion: Completion): void {
+  completions.set(purpose, completion);
+}
+
+export interface IssuedChallenge {
+  id: string;
+  purpose: ChallengePurpose;
+  expiresAt: Date;
+}
+
+/** Creates a challenge with a fresh code and pushes the code, with where the request came from, to the given devices. */
+export async function issueChallenge(
+  services: Services,
+  options: { accountId: string; purpose: ChallengePurpose; subject?: string; deviceIds: string[] },
+  ctx: RequestContext,
+): Promise<IssuedChallenge> {
+  const { config, clock, store, hub } = services;
+  const now = clock.now();
+  const id = randomToken(16);
+  const code = generateCode(config.policy.codeLength, randomInt);
+  const expiresAt = new Date(now.getTime() + config.policy.codeLifetimeMinutes * MINUTE);
+  const context = requestOrigin(ctx.ip, ctx.userAgent, now);
+  await store.challenges.create({
+    id,
+    accountId: options.accountId,
+    purpose: options.purpose,
+    subject: options.subject ?? null,
+    codeHash: hashCode(config.secret, id, code),
+    codeSentAt: now,
+    createdAt: now,
+    expiresAt,
+    maxAttempts: config.policy.codeAttemptsPerChallenge,
+    context: { ...context },
+  });
+  if (options.deviceIds.length > 0) {
+    await hub.push(
+      options.deviceIds,
+      id,
+      { type: 'code', challengeId: id, code, purpose: options.purpose, expiresAt: expiresAt.toISOString(), context },
+      expiresAt,
+    );
+  }
+  return { id, purpose: options.purpose, expiresAt };
+}
+
+/** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
+export async function answerChallenge(
+  services: Services,
+  accountId: string,
+  challengeId: string,
+  rawCode: string,
+  ctx: RequestContext,
+): Promise<Challenge> {
+  const { config, clock, store } = services;
+  const now = clock.now();
+  const challenge = await store.challenges.find(challengeId);
+  // Someone else's challenge looks exactly like a missing one.
+  if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
+  const code = normalizeCode(rawCode, config.policy.codeLength);
+  const outcome = await store.transaction(async (tx) => {
+    const result = await tx.challenges.verify(
+      challengeId,
+      (stored) => code !== undefined && codeMatches(config.secret, challengeId, code, stored),
+      now,
+    );
+    if (result.result === 'completed') {
+      const completion = completions.get(result.challenge.purpose);
+      if (completion) await completion(services, tx, result.challenge, ctx);
+      await tx.audit.record({
+        accountId,
+        actor: `account:${accountId}`,
+        event: 'challenge.completed',
+        at: now,
+        ...origin(ctx),
+        details: { purpose: result.challenge.purpose },
+      });
+    } else if (result.result === 'wrong') {
+      await tx.audit.record({
+        accountId,
+        actor: `account:${accountId}`,
+        event: 'challenge.failed',
+        at: now,
+        ...origin(ctx),
+        details: { purpose: challenge.purpose },
+      });
+    }
+    return result;
+  });
+  if (outcome.result === 'completed') {
+    await store.devicePushes.removeForChallenge(challengeId);
+    return outcome.challenge;
+  }
+  if (outcome.result === 'wrong') throw new AppError('CODE_WRONG', { detail: { attemptsLeft: outcome.attemptsLeft } });
+  if (outcome.reason === 'expired') throw new AppError('CODE_EXPIRED');
+  if (outcome.reason === 'missing') throw new AppError('NOT_FOUND');
+  throw new AppError('CHALLENGE_CLOSED');
+}
+
+/** "This wasn't me" from a device: the challenge dies, the other devices forget it, and the event is recorded. */
+export async function denyChallenge(
+  services: Services,
+  device: { id: string; accountId: string },
+  challengeId: string,
+  ctx: RequestContext,
+): Promise<boolean> {
+  const { clock, store, hub } = services;
+  const now = clock.now();
+  const challenge = await store.challenges.find(challengeId);
+  if (!challenge || challenge.accountId !== device.accountId) return false;
+  const cancelled = await store.transaction(async (tx) => {
+    const done = await tx.challenges.cancel(challengeId, now);
+    if (done) {
+      await tx.audit.record({
+        accountId: device.accountId,
+        actor: `device:${device.id}`,
+        event: 'challenge.denied',
+        at: now,
+        ...origin(ctx),
+        details: { purpose: challenge.purpose, requestedFrom: challenge.context },
+      });
+    }
+    return done;
+  });
+  if (!cancelled) return false;
+  await store.devicePushes.removeForChallenge(challengeId);
+  const devices = await store.devices.listForAccount(device.accountId);
+  await hub.notify(
+    devices.map((d) => d.id),
+    { type: 'cancelled', challengeId },
+  );
+  return true;
+}

@@ -1,0 +1,367 @@
+// SPEC §3.5–3.6 and docs/device-protocol.md: pair a device, verify it with a pushed code, receive
+// codes live and after reconnecting, "This wasn't me", removal closes the connection; and what an
+// attacker tries: a forged signature, a replayed authentication, someone else's challenge, a used code.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connectionUrl } from '../../src/device/connection.ts';
+import { createDeviceKeys, signNonce } from '../../src/device/keys.ts';
+import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
+import { connect, pairDevice } from '../helpers/devices.ts';
+import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
+
+let t: TestApp & { baseUrl: string };
+before(async () => {
+  t = await startListeningTestApp();
+});
+after(() => t.close());
+
+async function signedInAccount(): Promise<{ email: string; token: string }> {
+  const fields = await createVerifiedAccount(t);
+  return { email: fields.email, token: await signInToken(t, fields.email) };
+}
+
+async function startVerification(token: string, deviceId: string): Promise<string> {
+  const response = await t.request({
+    method: 'POST',
+    url: `/api/v1/devices/${deviceId}/verify`,
+    headers: bearer(token),
+  });
+  assert.equal(response.statusCode, 202, response.body);
+  return response.json().challenge.id;
+}
+
+/** A raw socket that records every message and the close code. */
+function rawSocket(): {
+  ws: WebSocket;
+  messages: Record<string, unknown>[];
+  nextMessage(): Promise<Record<string, unknown>>;
+  closeCode: Promise<number>;
+} {
+  const ws = new WebSocket(connectionUrl(t.baseUrl));
+  const messages: Record<string, unknown>[] = [];
+  let waiting: ((m: Record<string, unknown>) => void) | undefined;
+  ws.addEventListener('message', (event) => {
+    const message = JSON.parse(String(event.data));
+    messages.push(message);
+    waiting?.(message);
+    waiting = undefined;
+  });
+  const closeCode = new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code)));
+  return {
+    ws,
+    messages,
+    closeCode,
+    nextMessage: () =>
+      new Promise((resolve) => {
+        waiting = resolve;
+      }),
+  };
+}
+
+describe('trusted devices', () => {
+  test('pair, connect, verify with the pushed code, and the device becomes trusted', async () => {
+    const { email, token } = await signedInAccount();
+    const device = await pairDevice(t, token, "Ann's phone");
+    const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(token) });
+    assert.deepEqual(
+      listed.json().devices.map((d: { name: string; trusted: boolean }) => [d.name, d.trusted]),
+      [["Ann's phone", false]],
+    );
+
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const ready = await live.next((m) => m.type === 'ready');
+    assert.deepEqual(ready.device, { id: device.id, name: "Ann's phone", trusted: false });
+
+    const challengeId = await startVerification(token, device.id);
+    const push = await live.next((m) => m.type === 'code' && m.challengeId === challengeId);
+    assert.match(String(push.code), /^\d{6}$/);
+    assert.equal(push.purpose, 'verify_device');
+    const context = push.context as Record<string, string>;
+    assert.equal(context.ip, '127.0.0.1');
+    assert.equal(context.place, 'local network');
+    assert.ok(context.browser && context.at);
+
+    const wrongCode = String((Number(push.code) + 1) % 1_000_000).padStart(6, '0');
+    const wrong = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: wrongCode },
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.equal(wrong.json().error.code, 'CODE_WRONG');
+    assert.equal(wrong.json().error.detail.attemptsLeft, 4);
+
+    const right = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(right.statusCode, 200, right.body);
+    assert.equal(right.json().device.trusted, true);
+    const reuse = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(reuse.json().error.code, 'CHALLENGE_CLOSED', 'a code works once');
+    assert.match((await outboxFor(t, email))[0]?.subject ?? '', /trusted device was added/);
+    live.connection.close();
+  });
+
+  test('a device that connects while a challenge is alive gets its code then', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const challengeId = await startVerification(token, device.id);
+    const live = connect(t.baseUrl, device);
+    const push = await live.next((m) => m.type === 'code' && m.challengeId === challengeId);
+    assert.match(String(push.code), /^\d{6}$/);
+    live.connection.close();
+
+    // After the challenge is answered, a reconnecting device is not offered the used code again.
+    await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    const again = connect(t.baseUrl, device);
+    await again.next((m) => m.type === 'ready');
+    await t.request({ method: 'GET', url: '/healthz' });
+    assert.equal(again.messages.filter((m) => m.type === 'code').length, 0);
+    again.connection.close();
+  });
+
+  test('a code expires with its challenge', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const challengeId = await startVerification(token, device.id);
+    const push = await live.next((m) => m.type === 'code');
+    t.clock.advance(t.config.policy.codeLifetimeMinutes * 60_000 + 1);
+    const late = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(late.json().error.code, 'CODE_EXPIRED');
+    live.connection.close();
+  });
+
+  test('"This wasn\'t me" cancels the challenge, emails the owner and is recorded', async () => {
+    const { email, token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const challengeId = await startVerification(token, device.id);
+    const push = await live.next((m) => m.type === 'code');
+    live.connection.send({ type: 'deny', challengeId });
+    await live.next((m) => m.type === 'denied' && m.challengeId === challengeId);
+    await live.next((m) => m.type === 'cancelled' && m.challengeId === challengeId);
+    const answer = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(answer.json().error.code, 'CHALLENGE_CLOSED');
+    assert.match((await outboxFor(t, email))[0]?.subject ?? '', /was not you/);
+    const activity = await t.request({ method: 'GET', url: '/api/v1/activity', headers: bearer(token) });
+    assert.ok(activity.json().events.some((e: { event: string }) => e.event === 'challenge.denied'));
+    live.connection.close();
+  });
+
+  test('removing a device closes its connection at once', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const removed = await t.request({ method: 'DELETE', url: `/api/v1/devices/${device.id}`, headers: bearer(token) });
+    assert.equal(removed.statusCode, 204);
+    assert.match(await live.closed, /^stopped:device removed/);
+    const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(token) });
+    assert.deepEqual(listed.json().devices, []);
+    // Its credential no longer opens a connection.
+    const retry = connect(t.baseUrl, device);
+    await assert.rejects(retry.connection.ready);
+  });
+});
+
+describe('attacks on the device channel', () => {
+  test('a forged signature is refused and the connection closed', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const socket = rawSocket();
+    const hello = await socket.nextMessage();
+    const impostor = createDeviceKeys();
+    socket.ws.send(
+      JSON.stringify({
+        type: 'auth',
+        credential: device.credential,
+        signature: signNonce(impostor.privateKeyPem, String(hello.nonce)),
+      }),
+    );
+    assert.equal(await socket.closeCode, 4401);
+    assert.equal(socket.messages.at(-1)?.code, 'DEVICE_AUTH_FAILED');
+  });
+
+  test('a recorded authentication cannot be replayed on another connection', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const first = rawSocket();
+    const hello = await first.nextMessage();
+    const recorded = JSON.stringify({
+      type: 'auth',
+      credential: device.credential,
+      signature: signNonce(device.keys.privateKeyPem, String(hello.nonce)),
+    });
+    first.ws.send(recorded);
+    assert.equal((await first.nextMessage()).type, 'ready');
+    first.ws.close();
+
+    const second = rawSocket();
+    await second.nextMessage();
+    second.ws.send(recorded);
+    assert.equal(await second.closeCode, 4401);
+  });
+
+  test('a second authentication attempt on one connection is refused', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const socket = rawSocket();
+    const hello = await socket.nextMessage();
+    socket.ws.send(JSON.stringify({ type: 'auth', credential: device.credential, signature: 'A'.repeat(86) }));
+    socket.ws.send(
+      JSON.stringify({
+        type: 'auth',
+        credential: device.credential,
+        signature: signNonce(device.keys.privateKeyPem, String(hello.nonce)),
+      }),
+    );
+    assert.equal(await socket.closeCode, 4401);
+    assert.ok(!socket.messages.some((m) => m.type === 'ready'));
+  });
+
+  test("a connection from another site's page is refused", async () => {
+    const ws = new WebSocket(connectionUrl(t.baseUrl), {
+      headers: { origin: 'https://evil.example' },
+    } as unknown as string[]);
+    const code = await new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code)));
+    assert.equal(code, 4400);
+  });
+
+  test("someone else's challenge cannot be answered or started", async () => {
+    const owner = await signedInAccount();
+    const stranger = await signedInAccount();
+    const device = await pairDevice(t, owner.token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const challengeId = await startVerification(owner.token, device.id);
+    const push = await live.next((m) => m.type === 'code');
+    const answer = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(stranger.token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(answer.statusCode, 404);
+    const start = await t.request({
+      method: 'POST',
+      url: `/api/v1/devices/${device.id}/verify`,
+      headers: bearer(stranger.token),
+    });
+    assert.equal(start.statusCode, 404);
+    const remove = await t.request({
+      method: 'DELETE',
+      url: `/api/v1/devices/${device.id}`,
+      headers: bearer(stranger.token),
+    });
+    assert.equal(remove.statusCode, 404);
+    // The owner's challenge is untouched by the stranger's try.
+    const own = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(owner.token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(own.statusCode, 200);
+    live.connection.close();
+  });
+
+  test('50 concurrent answers with the right code: exactly one succeeds', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const challengeId = await startVerification(token, device.id);
+    const push = await live.next((m) => m.type === 'code');
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        t.request({
+          method: 'POST',
+          url: `/api/v1/challenges/${challengeId}/verify`,
+          headers: bearer(token),
+          payload: { code: String(push.code) },
+        }),
+      ),
+    );
+    assert.equal(answers.filter((a) => a.statusCode === 200).length, 1);
+    live.connection.close();
+  });
+
+  test('wrong codes exhaust the challenge: after the budget even the right code is refused', async () => {
+    const { token } = await signedInAccount();
+    const device = await pairDevice(t, token);
+    const live = connect(t.baseUrl, device);
+    await live.connection.ready;
+    const challengeId = await startVerification(token, device.id);
+    const push = await live.next((m) => m.type === 'code');
+    const wrongCode = String((Number(push.code) + 1) % 1_000_000).padStart(6, '0');
+    const guesses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t.request({
+          method: 'POST',
+          url: `/api/v1/challenges/${challengeId}/verify`,
+          headers: bearer(token),
+          payload: { code: wrongCode },
+        }),
+      ),
+    );
+    assert.equal(
+      guesses.filter((g) => g.json().error.code === 'CODE_WRONG').length,
+      t.config.policy.codeAttemptsPerChallenge,
+      'no failure is lost under concurrency',
+    );
+    const right = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challengeId}/verify`,
+      headers: bearer(token),
+      payload: { code: String(push.code) },
+    });
+    assert.equal(right.json().error.code, 'CHALLENGE_CLOSED');
+    live.connection.close();
+  });
+
+  test('a public key that is not P-256, or carries a private part, is refused at pairing', async () => {
+    const { token } = await signedInAccount();
+    const keys = createDeviceKeys();
+    for (const publicKey of [
+      { ...keys.publicKey, crv: 'P-384' },
+      { ...keys.publicKey, x: keys.publicKey.y.replace(/.$/, 'A') },
+      { kty: 'EC', crv: 'P-256', x: 'short', y: 'short' },
+    ]) {
+      const response = await t.request({
+        method: 'POST',
+        url: '/api/v1/devices',
+        headers: bearer(token),
+        payload: { name: 'x', model: 'y', publicKey },
+      });
+      assert.equal(response.statusCode, 400, JSON.stringify(publicKey));
+    }
+  });
+});
