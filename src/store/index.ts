@@ -8,6 +8,7 @@ import { type DevicePushStore, devicePushStore } from './device-pushes.ts';
 import { type DeviceStore, deviceStore } from './devices.ts';
 import { type EmailTokenStore, emailTokenStore } from './email-tokens.ts';
 import { type OutboxStore, outboxStore } from './outbox.ts';
+import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
 
 export interface Store {
@@ -19,6 +20,7 @@ export interface Store {
   devices: DeviceStore;
   challenges: ChallengeStore;
   devicePushes: DevicePushStore;
+  rollout: RolloutStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -34,6 +36,7 @@ export function createStore(db: Db): Store {
     devices: deviceStore(db),
     challenges: challengeStore(db),
     devicePushes: devicePushStore(db),
+    rollout: rolloutStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

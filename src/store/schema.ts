@@ -104,6 +104,14 @@ export interface DevicePushesTable {
   expires_at: Date;
 }
 
+export interface RolloutCountriesTable {
+  country: string;
+  two_step: boolean;
+  sms: boolean;
+  wave: string | null;
+  changed_at: Date;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -113,4 +121,5 @@ export interface Database {
   devices: DevicesTable;
   challenges: ChallengesTable;
   device_pushes: DevicePushesTable;
+  rollout_countries: RolloutCountriesTable;
 }

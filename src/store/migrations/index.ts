@@ -2,8 +2,10 @@
 import type { Migration } from 'kysely/migration';
 import * as accountsSessionsAudit from './0001-accounts-sessions-audit.ts';
 import * as devicesChallenges from './0002-devices-challenges.ts';
+import * as rollout from './0003-rollout.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
   '0002-devices-challenges': devicesChallenges,
+  '0003-rollout': rollout,
 };
