@@ -40,6 +40,15 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   metricsToken: string | undefined;
+  sms: {
+    provider: 'outbox' | 'twilio' | 'webhook' | 'none';
+    twilioBaseUrl: string;
+    twilioAccountSid: string | undefined;
+    twilioAuthToken: string | undefined;
+    twilioFrom: string | undefined;
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+  };
   policy: Policy;
 }
 
@@ -148,6 +157,61 @@ export const configFields: readonly Field[] = [
     max: 10485760,
     default: '65536',
     description: 'largest request body accepted',
+  },
+  {
+    key: 'metricsToken',
+    env: 'METRICS_TOKEN',
+    kind: 'string',
+    secret: 'whole',
+    description: 'when set, /metrics answers only requests with this bearer token',
+  },
+  {
+    key: 'sms.provider',
+    env: 'SMS_PROVIDER',
+    kind: 'enum',
+    values: ['outbox', 'twilio', 'webhook', 'none'],
+    default: 'outbox',
+    description:
+      'where SMS codes go: the development outbox, a Twilio-compatible API, a JSON webhook, or nowhere (SMS off)',
+  },
+  {
+    key: 'sms.twilioBaseUrl',
+    env: 'TWILIO_BASE_URL',
+    kind: 'url',
+    default: 'https://api.twilio.com',
+    description: 'base URL of the Twilio-compatible Messages API',
+  },
+  {
+    key: 'sms.twilioAccountSid',
+    env: 'TWILIO_ACCOUNT_SID',
+    kind: 'string',
+    description: 'account SID for SMS_PROVIDER=twilio',
+  },
+  {
+    key: 'sms.twilioAuthToken',
+    env: 'TWILIO_AUTH_TOKEN',
+    kind: 'string',
+    secret: 'whole',
+    description: 'auth token for SMS_PROVIDER=twilio',
+  },
+  {
+    key: 'sms.twilioFrom',
+    env: 'TWILIO_FROM',
+    kind: 'string',
+    description: 'sender number or ID for SMS_PROVIDER=twilio',
+  },
+  {
+    key: 'sms.webhookUrl',
+    env: 'SMS_WEBHOOK_URL',
+    kind: 'url',
+    description: 'URL that receives {"to","body"} for SMS_PROVIDER=webhook',
+  },
+  {
+    key: 'sms.webhookSecret',
+    env: 'SMS_WEBHOOK_SECRET',
+    kind: 'string',
+    secret: 'whole',
+    description: 'HMAC key of the X-Twostep-Signature header for SMS_PROVIDER=webhook (at least 32 characters)',
   },
   {
     key: 'policy.passwordMinLength',
@@ -346,7 +410,25 @@ export function loadConfig(settings: RawSettings): Config {
   }
   if (config.secret !== undefined && config.secret.length < 32)
     problems.push('TWOSTEP_SECRET: must be at least 32 characters');
+  if (config.sms?.provider === 'twilio') {
+    for (const [value, env] of [
+      [config.sms.twilioAccountSid, 'TWILIO_ACCOUNT_SID'],
+      [config.sms.twilioAuthToken, 'TWILIO_AUTH_TOKEN'],
+      [config.sms.twilioFrom, 'TWILIO_FROM'],
+    ] as const) {
+      if (!value) problems.push(`${env}: needed when SMS_PROVIDER=twilio`);
+    }
+  }
+  if (config.sms?.provider === 'webhook') {
+    if (!config.sms.webhookUrl) problems.push('SMS_WEBHOOK_URL: needed when SMS_PROVIDER=webhook');
+    if (!config.sms.webhookSecret || config.sms.webhookSecret.length < 32)
+      problems.push('SMS_WEBHOOK_SECRET: needed when SMS_PROVIDER=webhook, at least 32 characters');
+  }
   if (config.env === 'production') {
+    if (config.sms?.provider === 'outbox')
+      problems.push(
+        'SMS_PROVIDER: production needs a real provider (twilio, webhook) or none; the development outbox is refused',
+      );
     if (!config.secret) problems.push('TWOSTEP_SECRET: production needs a configured secret, not a generated one');
     if (!config.smtpUrl) problems.push('SMTP_URL: production needs an SMTP relay; the development outbox is refused');
     if (config.publicUrl && !config.publicUrl.startsWith('https://'))

@@ -72,13 +72,39 @@ describe('configuration', () => {
     assert.ok(found.some((p) => p.startsWith('TWOSTEP_SECRET')));
     assert.ok(found.some((p) => p.startsWith('SMTP_URL')));
     assert.ok(found.some((p) => p.startsWith('PUBLIC_URL')));
+    assert.ok(found.some((p) => p.startsWith('SMS_PROVIDER')));
     const ok = loadConfig({
       NODE_ENV: 'production',
+      SMS_PROVIDER: 'none',
       TWOSTEP_SECRET: 'x'.repeat(40),
       SMTP_URL: 'smtp://relay:25',
       PUBLIC_URL: 'https://id.example.org',
     });
     assert.equal(ok.env, 'production');
+  });
+
+  test('each SMS provider needs its own settings', () => {
+    const twilio = problems({ SMS_PROVIDER: 'twilio' });
+    assert.deepEqual(
+      twilio.map((p) => p.split(':')[0]),
+      ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'],
+    );
+    assert.deepEqual(
+      problems({
+        SMS_PROVIDER: 'webhook',
+        SMS_WEBHOOK_URL: 'https://hooks.example.org/sms',
+        SMS_WEBHOOK_SECRET: 'short',
+      }).length,
+      1,
+    );
+    const config = loadConfig({
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 'tok-secret-value',
+      TWILIO_FROM: '+15005550006',
+    });
+    assert.equal(config.sms.provider, 'twilio');
+    assert.ok(!JSON.stringify(describeConfig(config)).includes('tok-secret-value'));
   });
 
   test('the printed configuration masks secrets and URL passwords', () => {

@@ -262,6 +262,28 @@ describe('change the password', () => {
   });
 });
 
+describe('metrics behind a token', () => {
+  test('with METRICS_TOKEN set, /metrics needs it as a bearer token', async () => {
+    const guarded = await startTestApp({ METRICS_TOKEN: 'scrape-token-0123456789' });
+    try {
+      assert.equal((await guarded.request({ method: 'GET', url: '/metrics' })).statusCode, 401);
+      assert.equal(
+        (await guarded.request({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } }))
+          .statusCode,
+        401,
+      );
+      const ok = await guarded.request({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      assert.equal(ok.statusCode, 200);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe('operations', () => {
   test('health, readiness and metrics answer', async () => {
     assert.deepEqual((await t.request({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
