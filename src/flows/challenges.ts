@@ -107,6 +107,12 @@ export async function answerChallenge(
   });
   if (outcome.result === 'completed') {
     await store.devicePushes.removeForChallenge(challengeId);
+    // The code did its work: devices still showing it can put it away.
+    const devices = await store.devices.listForAccount(accountId);
+    await services.hub.notify(
+      devices.map((d) => d.id),
+      { type: 'cancelled', challengeId, reason: 'answered' },
+    );
     return outcome.challenge;
   }
   if (outcome.result === 'wrong') throw new AppError('CODE_WRONG', { detail: { attemptsLeft: outcome.attemptsLeft } });

@@ -148,6 +148,7 @@ export async function confirmDeviceVerification(
 ): Promise<DeviceView> {
   const challenge = await answerChallenge(services, auth.account.id, challengeId, code, ctx);
   const device = await ownDevice(services, auth.account.id, challenge.subject ?? '');
+  await services.hub.notify([device.id], { type: 'trusted' });
   await services.mailer.send(deviceTrustedMessage(recipient(auth.account), device, services.config.publicUrl));
   return deviceView(device);
 }

@@ -7,7 +7,7 @@ export interface CookieNames {
   session: string;
   csrf: string;
   language: string;
-  /** The web device page's credential, sent only to the device connection endpoint. */
+  /** The web device page's credential, sent only to the device endpoints (/api/v1/devices). */
   device: string;
 }
 

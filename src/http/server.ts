@@ -21,6 +21,7 @@ import { registerErrorHandling, sendFrameworkError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerAccountPages } from './pages/account-pages.ts';
+import { registerDevicePage } from './pages/device-page.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
@@ -141,6 +142,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerDeviceSocket(app, services);
   registerPublicPages(app, services);
   registerAccountPages(app, services);
+  registerDevicePage(app, services);
   registerLanguagePage(app, services);
   if (services.mailer.kind === 'outbox' && config.env !== 'production') registerOutbox(app, services);
   return app;

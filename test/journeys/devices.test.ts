@@ -101,6 +101,8 @@ describe('trusted devices', () => {
     });
     assert.equal(right.statusCode, 200, right.body);
     assert.equal(right.json().device.trusted, true);
+    await live.next((m) => m.type === 'trusted');
+    await live.next((m) => m.type === 'cancelled' && m.challengeId === challengeId && m.reason === 'answered');
     const reuse = await t.request({
       method: 'POST',
       url: `/api/v1/challenges/${challengeId}/verify`,

@@ -95,7 +95,7 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
         reply.setCookie(
           cookieNames(services.config).device,
           credential,
-          cookieOptions(services.config, { path: '/api/v1/devices/connect', maxAgeSeconds: TEN_YEARS_SECONDS }),
+          cookieOptions(services.config, { path: '/api/v1/devices', maxAgeSeconds: TEN_YEARS_SECONDS }),
         );
       }
       reply.header('cache-control', 'no-store');
@@ -149,12 +149,20 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
       },
     },
     async (request, reply) => {
+      // The terminal app sends its credential in a header; the web device page's browser sends the HttpOnly cookie.
       const match = /^Device\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-      const device = await deviceForCredential(services, match?.[1]);
+      const device = await deviceForCredential(
+        services,
+        match?.[1] ?? request.cookies[cookieNames(services.config).device],
+      );
       if (!device) throw new AppError('DEVICE_AUTH_FAILED');
       const account = await services.store.accounts.findById(device.accountId);
       if (!account) throw new AppError('DEVICE_AUTH_FAILED');
       await removeDevice(services, account, device.id, request.ctx, `device:${device.id}`);
+      reply.clearCookie(
+        cookieNames(services.config).device,
+        cookieOptions(services.config, { path: '/api/v1/devices' }),
+      );
       return reply.status(204).send(null);
     },
   );

@@ -1,18 +1,25 @@
 // The signed-in portal (SPEC §3.3): the account page with "Password & Security", recent activity,
 // sessions, sign out. Every page here needs a live session; without one the browser goes to sign in.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppError, isAppError } from '../../core/errors.ts';
+import { AppError, isAppError } from '../../core/errors.ts';
 import { changePassword, rename } from '../../flows/account-changes.ts';
 import { recentActivity } from '../../flows/activity.ts';
 import type { Services } from '../../flows/context.ts';
+import {
+  confirmDeviceVerification,
+  type DeviceView,
+  listDevices,
+  removeDevice,
+  startDeviceVerification,
+} from '../../flows/devices.ts';
 import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
 import { en } from '../../text/en.ts';
 import type { TextId } from '../../text/index.ts';
 import { requireAuth } from '../request-context.ts';
 import { clearSessionCookie } from '../session-cookie.ts';
 import { field, readForm, redirect } from './forms.ts';
-import { html } from './html.ts';
-import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+import { type Html, html } from './html.ts';
+import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
 import { strengthMeter } from './strength-meter.ts';
 
 const hidden = { schema: { hide: true } };
@@ -20,6 +27,7 @@ const NOTICES: Record<string, TextId> = {
   name: 'account.saved.name',
   password: 'account.saved.password',
   revoked: 'account.sessions.revoked',
+  'device-removed': 'account.devices.removedNotice',
 };
 
 function formatTime(locale: string, date: Date): string {
@@ -51,8 +59,12 @@ async function accountPage(
   const view = pageView(request, reply);
   const { text } = view;
   const { account } = auth;
-  const notice = NOTICES[String((request.query as Record<string, unknown>).saved ?? '')];
+  const query = request.query as Record<string, unknown>;
+  const notice = NOTICES[String(query.saved ?? '')];
   const sessions = await listSessions(services, auth);
+  const devices = await listDevices(services, account.id);
+  // "…?trusted=<device id>" after a verification: the notice names the device.
+  const trustedNow = devices.find((d) => d.trusted && d.id === query.trusted);
   const errorText = (error?: AppError): string | undefined =>
     error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
   const country = new Intl.DisplayNames([view.locale], { type: 'region' }).of(account.country) ?? account.country;
@@ -64,7 +76,7 @@ async function accountPage(
     html`
 <h1>${text('account.title')}</h1>
 <p class="muted intro">${text('account.hello', { email: account.email })}</p>
-${noticeBox(notice ? text(notice) : undefined)}
+${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNotice', { device: trustedNow.name }) : undefined)}
 <section class="card">
   <h2>${text('account.profile')}</h2>
   <dl class="facts">
@@ -109,6 +121,104 @@ ${noticeBox(notice ? text(notice) : undefined)}
     )}
   </ul>
   <p><a href="/account/activity">${text('nav.activity')}</a></p>
+  ${deviceList(view, devices)}
+</section>`,
+  );
+}
+
+/** "Trusted devices" in Password & Security: each device with its state, Verify for new ones, Remove. */
+function deviceList(view: PageView, devices: DeviceView[]): Html {
+  const { text } = view;
+  return html`<h3 id="devices">${text('account.devices')}</h3>
+  <p class="muted">${text('account.devices.intro')}</p>
+  ${
+    devices.length === 0
+      ? html`<p>${text('account.devices.none')}</p>`
+      : html`<ul class="devices">${devices.map(
+          (d) => html`<li>
+        <span class="device-facts">
+          <strong>${d.name}</strong>
+          <span class="muted">${d.model}</span>
+          <span class="muted">${text('account.devices.paired', { when: formatTime(view.locale, d.pairedAt) })} · ${
+            d.lastSeenAt
+              ? text('account.devices.lastSeen', { when: formatTime(view.locale, d.lastSeenAt) })
+              : text('account.devices.neverSeen')
+          }</span>
+        </span>
+        <span class="badge ${d.trusted ? 'ok' : 'pending'}">${d.trusted ? text('account.devices.trusted') : text('account.devices.notVerified')}</span>
+        <span class="actions">
+          ${
+            d.trusted
+              ? ''
+              : html`<form method="post" action="/account/devices/${d.id}/verify" class="inline">${view.csrf}<button type="submit" aria-label="${text('account.devices.verify')}: ${d.name}">${text('account.devices.verify')}</button></form>`
+          }
+          <a class="button secondary" href="/account/devices/${d.id}/remove" aria-label="${text('account.devices.remove')}: ${d.name}">${text('account.devices.remove')}</a>
+        </span>
+      </li>`,
+        )}</ul>`
+  }
+  <p><a href="/device">${text('account.devices.useThisBrowser')}</a></p>`;
+}
+
+async function ownDeviceView(services: Services, accountId: string, deviceId: string): Promise<DeviceView> {
+  const device = (await listDevices(services, accountId)).find((d) => d.id === deviceId);
+  if (!device) throw new AppError('NOT_FOUND');
+  return device;
+}
+
+/** "Enter the code shown on <device>": the code pushed to the device, typed back here. */
+function verifyDevicePage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+  device: DeviceView,
+  challengeId: string,
+  error?: AppError,
+): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  const title = text('deviceVerify.title', { device: device.name });
+  const message = error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
+  return layout(
+    request,
+    view,
+    title,
+    html`
+<section class="card">
+  <h1>${title}</h1>
+  <p>${text('deviceVerify.body', { device: device.name, minutes: services.config.policy.codeLifetimeMinutes })}</p>
+  ${alertBox(message)}
+  <form method="post" action="/account/devices/${device.id}/verify/${challengeId}">
+    ${view.csrf}
+    <label for="code">${text('field.code')}</label>
+    <input id="code" name="code" class="code-input" inputmode="numeric" autocomplete="one-time-code" required maxlength="12" autofocus>
+    <button type="submit">${text('deviceVerify.submit')}</button>
+  </form>
+  <form method="post" action="/account/devices/${device.id}/verify" class="inline">
+    ${view.csrf}<button type="submit" class="secondary">${text('deviceVerify.resend')}</button>
+  </form>
+  <p><a href="/account#devices">${text('deviceVerify.back')}</a></p>
+</section>`,
+  );
+}
+
+function removeDevicePage(request: FastifyRequest, reply: FastifyReply, device: DeviceView): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  const title = text('deviceRemove.title', { device: device.name });
+  return layout(
+    request,
+    view,
+    title,
+    html`
+<section class="card">
+  <h1>${title}</h1>
+  <p>${text('deviceRemove.body')}</p>
+  <form method="post" action="/account/devices/${device.id}/remove">
+    ${view.csrf}
+    <button type="submit" class="danger">${text('deviceRemove.submit')}</button>
+  </form>
+  <p><a href="/account#devices">${text('deviceVerify.back')}</a></p>
 </section>`,
   );
 }
@@ -205,6 +315,57 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
         return renderWithError(request, reply, services, error, 'password');
       }
       return redirect(reply, '/account?saved=password#security');
+    });
+
+    const html200 = (reply: FastifyReply, page: string): FastifyReply =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
+    const param = (request: FastifyRequest, name: string): string =>
+      String((request.params as Record<string, unknown>)[name] ?? '');
+
+    scope.post('/account/devices/:id/verify', hidden, async (request, reply) => {
+      readForm(request);
+      const auth = requireAuth(request);
+      const device = await ownDeviceView(services, auth.account.id, param(request, 'id'));
+      const challenge = await startDeviceVerification(services, auth, device.id, request.ctx);
+      return redirect(reply, `/account/devices/${encodeURIComponent(device.id)}/verify/${challenge.id}`);
+    });
+
+    scope.get('/account/devices/:id/verify/:challenge', hidden, async (request, reply) => {
+      const device = await ownDeviceView(services, requireAuth(request).account.id, param(request, 'id'));
+      return html200(reply, verifyDevicePage(request, reply, services, device, param(request, 'challenge')));
+    });
+
+    scope.post('/account/devices/:id/verify/:challenge', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      const device = await ownDeviceView(services, auth.account.id, param(request, 'id'));
+      const challengeId = param(request, 'challenge');
+      let trusted: DeviceView;
+      try {
+        trusted = await confirmDeviceVerification(services, auth, challengeId, field(form, 'code'), request.ctx);
+      } catch (error) {
+        if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.status >= 500) throw error;
+        if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+        // A challenge that is gone reads as "this verification is over", not as a missing page.
+        const shown = error.code === 'NOT_FOUND' ? new AppError('CHALLENGE_CLOSED') : error;
+        return html200(
+          reply.status(shown.status),
+          verifyDevicePage(request, reply, services, device, challengeId, shown),
+        );
+      }
+      return redirect(reply, `/account?trusted=${encodeURIComponent(trusted.id)}#devices`);
+    });
+
+    scope.get('/account/devices/:id/remove', hidden, async (request, reply) => {
+      const device = await ownDeviceView(services, requireAuth(request).account.id, param(request, 'id'));
+      return html200(reply, removeDevicePage(request, reply, device));
+    });
+
+    scope.post('/account/devices/:id/remove', hidden, async (request, reply) => {
+      readForm(request);
+      const auth = requireAuth(request);
+      await removeDevice(services, auth.account, param(request, 'id'), request.ctx);
+      return redirect(reply, '/account?saved=device-removed#devices');
     });
 
     scope.post('/account/sessions/:id/revoke', hidden, async (request, reply) => {

@@ -22,7 +22,20 @@ export function pageView(request: FastifyRequest, reply: FastifyReply): PageView
   };
 }
 
-export function layout(request: FastifyRequest, view: PageView, title: string, body: Html): string {
+export interface LayoutOptions {
+  /** More external scripts (paths under /static/) the page needs, loaded deferred. */
+  scripts?: readonly string[];
+  /** A class on <body> for pages with their own look (the device page). */
+  bodyClass?: string;
+}
+
+export function layout(
+  request: FastifyRequest,
+  view: PageView,
+  title: string,
+  body: Html,
+  options: LayoutOptions = {},
+): string {
   const { text, csrf } = view;
   const signedIn = request.auth !== undefined;
   const back = request.url.split('?')[0] ?? '/';
@@ -52,8 +65,11 @@ export function layout(request: FastifyRequest, view: PageView, title: string, b
 <title>${title} · ${text('app.name')}</title>
 <link rel="stylesheet" href="/static/styles.css">
 <script src="/static/strength-meter.js" defer></script>
-</head>
-<body>
+${(options.scripts ?? []).map(
+  (src) => html`<script src="/static/${src}" defer></script>
+`,
+)}</head>
+<body${options.bodyClass ? html` class="${options.bodyClass}"` : ''}>
 <a class="skip" href="#main">${text('nav.skip')}</a>
 <header class="top">
   <a class="brand" href="/">${text('app.name')}</a>
