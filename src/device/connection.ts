@@ -14,7 +14,8 @@ export interface DeviceConnectionOptions {
   credential: string;
   privateKeyPem: string;
   onMessage: (message: DeviceMessage) => void;
-  onStatus?: (status: 'connecting' | 'ready' | 'disconnected' | 'stopped', detail?: string) => void;
+  /** `closeCode` is the WebSocket close code of a drop: 4403 removed, 4401 refused (see FINAL_CLOSE_CODES). */
+  onStatus?: (status: 'connecting' | 'ready' | 'disconnected' | 'stopped', detail?: string, closeCode?: number) => void;
   /** Reconnect after a drop (default true). */
   reconnect?: boolean;
 }
@@ -38,6 +39,7 @@ export function connectDevice(options: DeviceConnectionOptions): DeviceConnectio
   let socket: WebSocket | undefined;
   let stopped = false;
   let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
@@ -76,11 +78,11 @@ export function connectDevice(options: DeviceConnectionOptions): DeviceConnectio
       if (stopped) return;
       if (FINAL_CLOSE_CODES.has(event.code)) {
         stopped = true;
-        options.onStatus?.('stopped', event.reason || String(event.code));
+        options.onStatus?.('stopped', event.reason || String(event.code), event.code);
         settle?.reject(new Error(event.reason || `closed with ${event.code}`));
         return;
       }
-      options.onStatus?.('disconnected', event.reason);
+      options.onStatus?.('disconnected', event.reason, event.code);
       if (options.reconnect === false) {
         settle?.reject(new Error('connection closed'));
         return;
@@ -88,7 +90,7 @@ export function connectDevice(options: DeviceConnectionOptions): DeviceConnectio
       // 1 s doubling to 60 s, with jitter so that many devices do not return at the same instant.
       const delay = Math.min(60_000, 1000 * 2 ** attempt) * (randomInt(500, 1001) / 1000);
       attempt += 1;
-      setTimeout(() => !stopped && open(), delay);
+      retryTimer = setTimeout(() => !stopped && open(), delay);
     });
   };
   open();
@@ -100,6 +102,8 @@ export function connectDevice(options: DeviceConnectionOptions): DeviceConnectio
     },
     close() {
       stopped = true;
+      // A pending retry would otherwise keep the process alive for up to a minute.
+      clearTimeout(retryTimer);
       socket?.close(1000, 'bye');
     },
   };
