@@ -8,6 +8,7 @@ import type { Mailer } from './delivery/email/mailer.ts';
 import { createOutboxMailer } from './delivery/email/outbox-mailer.ts';
 import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
 import { PushHub } from './delivery/push/hub.ts';
+import { createSmsSender } from './delivery/sms/index.ts';
 import type { Services } from './flows/context.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
 import { loadBlocklist } from './passwords/blocklist.ts';
@@ -63,6 +64,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mailer,
     log,
     hub,
+    sms: createSmsSender(config, store.outbox, clock, log),
     passwordChecks: { blocklist: loadBlocklist(), guessability },
   };
   const server = await buildServer(services);

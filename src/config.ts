@@ -22,6 +22,15 @@ export interface Policy {
   codeLength: number;
   codeLifetimeMinutes: number;
   codeAttemptsPerChallenge: number;
+  wrongCodesPerAccount: number;
+  codeSendsPerHour: number;
+  codeSendIntervalSeconds: number;
+  smsPerNumberPerDay: number;
+  smsPerIpPerDay: number;
+  smsPerCountryPerDay: number;
+  waitingPeriodDays: number;
+  recentVerificationMinutes: number;
+  trustedBrowserDays: number;
 }
 
 export interface Config {
@@ -330,6 +339,87 @@ export const configFields: readonly Field[] = [
     max: 10,
     default: '5',
     description: 'wrong codes before a challenge dies',
+  },
+  {
+    key: 'policy.wrongCodesPerAccount',
+    env: 'WRONG_CODES_PER_ACCOUNT',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '10',
+    description: 'consecutive wrong codes, across challenges, before the account locks (NIST cap 100)',
+  },
+  {
+    key: 'policy.codeSendsPerHour',
+    env: 'CODE_SENDS_PER_HOUR',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '10',
+    description: 'codes sent per account per hour, all channels',
+  },
+  {
+    key: 'policy.codeSendIntervalSeconds',
+    env: 'CODE_SEND_INTERVAL_SECONDS',
+    kind: 'int',
+    min: 0,
+    max: 600,
+    default: '30',
+    description: 'least time between two code sends for one account',
+  },
+  {
+    key: 'policy.smsPerNumberPerDay',
+    env: 'SMS_PER_NUMBER_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '10',
+    description: 'SMS per phone number per day',
+  },
+  {
+    key: 'policy.smsPerIpPerDay',
+    env: 'SMS_PER_IP_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    default: '30',
+    description: 'SMS requested from one client address per day',
+  },
+  {
+    key: 'policy.smsPerCountryPerDay',
+    env: 'SMS_PER_COUNTRY_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 10000000,
+    default: '10000',
+    description: 'SMS to one country per day (a spend brake against SMS pumping)',
+  },
+  {
+    key: 'policy.waitingPeriodDays',
+    env: 'WAITING_PERIOD_DAYS',
+    kind: 'int',
+    min: 0,
+    max: 30,
+    default: '3',
+    description: 'days after a password reset or security change before two-step verification can be turned on',
+  },
+  {
+    key: 'policy.recentVerificationMinutes',
+    env: 'RECENT_VERIFICATION_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 60,
+    default: '10',
+    description: 'how recent a two-step verification must be for a protected change',
+  },
+  {
+    key: 'policy.trustedBrowserDays',
+    env: 'TRUSTED_BROWSER_DAYS',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: '30',
+    description: 'how long "trust this browser" skips the code at sign-in',
   },
 ];
 

@@ -1,7 +1,7 @@
-// The `twostep` command line: serve, migrate, config. Every setting is an environment variable and
-// a flag of the same name (see `twostep config` and docs/configuration.md).
+// The `twostep` command line: serve, migrate, config, and `device` (the terminal device app). Every
+// server setting is an environment variable and a flag of the same name (see `twostep config` and
+// docs/configuration.md).
 import { Command, Option } from 'commander';
-import { createApp } from './app.ts';
 import {
   type Config,
   ConfigError,
@@ -12,7 +12,12 @@ import {
   loadConfig,
   type RawSettings,
 } from './config.ts';
-import { migrateToLatest, openDatabase } from './store/database.ts';
+import { registerDeviceCommands } from './device/commands.ts';
+
+// The server and the database are loaded only by the commands that use them, so that the device
+// commands start in a fraction of a second.
+const loadApp = (): Promise<typeof import('./app.ts')> => import('./app.ts');
+const loadDatabase = (): Promise<typeof import('./store/database.ts')> => import('./store/database.ts');
 
 const program = new Command('twostep').description('Twostep account-security server').showHelpAfterError();
 
@@ -55,6 +60,7 @@ addSettingFlags(
   } catch (error) {
     fail(error);
   }
+  const { createApp } = await loadApp();
   const app = await createApp(config);
   const address = await app.server.listen({ port: config.port, host: config.host });
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
@@ -85,6 +91,7 @@ addSettingFlags(program.command('migrate').description('bring the database schem
     } catch (error) {
       fail(error);
     }
+    const { migrateToLatest, openDatabase } = await loadDatabase();
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     const applied = await migrateToLatest(db);
     await db.destroy();
@@ -105,5 +112,7 @@ addSettingFlags(program.command('config').description('print the effective confi
     for (const row of rows) console.log(`${row.env.padEnd(width)}  ${row.value}`);
   },
 );
+
+registerDeviceCommands(program);
 
 await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { claimPasswordAttempt } from './password-throttle.ts';
 import type { AuthenticatedSession } from './sessions.ts';
+import { requireRecentTwoStep } from './step-up.ts';
 
 export async function changePassword(
   services: Services,
@@ -16,6 +17,7 @@ export async function changePassword(
   ctx: RequestContext,
 ): Promise<void> {
   const { account } = auth;
+  requireRecentTwoStep(services, auth);
   // The current password is guessed through the same budget as sign-in: a stolen session must not
   // become an unthrottled password oracle.
   const attempt = await claimPasswordAttempt(services, account.email, ctx.ip);
@@ -36,6 +38,9 @@ export async function changePassword(
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
     await tx.accounts.changePassword(account.id, hash, now);
+    // A new password is a security change: it starts the waiting period and forgets trusted browsers.
+    await tx.accounts.markSecurityChanged(account.id, now);
+    await tx.trustedBrowsers.forgetAll(account.id);
     // Whoever else holds a session may be the reason for the change: they are signed out.
     const revoked = await tx.sessions.revokeAll(account.id, now, { keepId: auth.session.id });
     await tx.audit.record({
@@ -64,6 +69,7 @@ export async function rename(
   rawName: string,
   ctx: RequestContext,
 ): Promise<string> {
+  requireRecentTwoStep(services, auth);
   const name = normalizeName(rawName);
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {

@@ -11,7 +11,11 @@ import type { Store } from '../store/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
 
-export type ChallengePurpose = 'verify_device';
+export type ChallengePurpose = 'verify_device' | 'verify_phone' | 'sign_in' | 'step_up';
+
+/** Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct password. */
+const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up']);
+const WRONG_CODES_WINDOW_MS = 30 * 24 * 60 * MINUTE;
 
 export type Completion = (services: Services, tx: Store, challenge: Challenge, ctx: RequestContext) => Promise<void>;
 
@@ -62,6 +66,65 @@ export async function issueChallenge(
   return { id, purpose: options.purpose, expiresAt };
 }
 
+/** Creates a challenge without a code yet: the user first chooses where the code goes (sendChallengeCode). */
+export async function openChallenge(
+  services: Services,
+  options: { accountId: string; purpose: ChallengePurpose; subject?: string },
+  ctx: RequestContext,
+): Promise<IssuedChallenge> {
+  const { config, clock, store } = services;
+  const now = clock.now();
+  const id = randomToken(16);
+  const expiresAt = new Date(now.getTime() + config.policy.codeLifetimeMinutes * MINUTE);
+  await store.challenges.create({
+    id,
+    accountId: options.accountId,
+    purpose: options.purpose,
+    subject: options.subject ?? null,
+    codeHash: null,
+    codeSentAt: null,
+    createdAt: now,
+    expiresAt,
+    maxAttempts: config.policy.codeAttemptsPerChallenge,
+    context: { ...requestOrigin(ctx.ip, ctx.userAgent, now) },
+  });
+  return { id, purpose: options.purpose, expiresAt };
+}
+
+/** A fresh code for an open challenge; the previous one stops working, the failure count stays (SECURITY.md item 13). */
+export async function replaceChallengeCode(services: Services, challenge: Challenge): Promise<string> {
+  const code = generateCode(services.config.policy.codeLength, randomInt);
+  if (
+    !(await services.store.challenges.replaceCode(
+      challenge.id,
+      hashCode(services.config.secret, challenge.id, code),
+      services.clock.now(),
+    ))
+  ) {
+    throw new AppError('CHALLENGE_CLOSED');
+  }
+  return code;
+}
+
+/** Counts a wrong code against the account; at the limit the account is locked (SPEC §3.11). */
+async function countWrongCode(services: Services, accountId: string, ctx: RequestContext): Promise<void> {
+  const wrong = await services.kv.increment(`codes:wrong:${accountId}`, WRONG_CODES_WINDOW_MS);
+  if (wrong < services.config.policy.wrongCodesPerAccount) return;
+  const now = services.clock.now();
+  await services.store.transaction(async (tx) => {
+    if (await tx.accounts.lock(accountId, now)) {
+      await tx.audit.record({
+        accountId,
+        actor: 'system',
+        event: 'account.locked',
+        at: now,
+        ...origin(ctx),
+        details: { wrongCodes: wrong },
+      });
+    }
+  });
+}
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
@@ -106,6 +169,7 @@ export async function answerChallenge(
     return result;
   });
   if (outcome.result === 'completed') {
+    if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await services.kv.delete(`codes:wrong:${accountId}`);
     await store.devicePushes.removeForChallenge(challengeId);
     // The code did its work: devices still showing it can put it away.
     const devices = await store.devices.listForAccount(accountId);
@@ -115,6 +179,8 @@ export async function answerChallenge(
     );
     return outcome.challenge;
   }
+  if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))
+    await countWrongCode(services, accountId, ctx);
   if (outcome.result === 'wrong') throw new AppError('CODE_WRONG', { detail: { attemptsLeft: outcome.attemptsLeft } });
   if (outcome.reason === 'expired') throw new AppError('CODE_EXPIRED');
   if (outcome.reason === 'missing') throw new AppError('NOT_FOUND');

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { PasswordChecks } from '../core/password-policy.ts';
 import type { Mailer } from '../delivery/email/mailer.ts';
 import type { PushHub } from '../delivery/push/hub.ts';
+import type { SmsSender } from '../delivery/sms/sender.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
@@ -18,6 +19,8 @@ export interface Services {
   clock: Clock;
   mailer: Mailer;
   hub: PushHub;
+  /** Undefined when SMS is off (SMS_PROVIDER=none). */
+  sms: SmsSender | undefined;
   passwordChecks: PasswordChecks;
   log: Logger;
 }

@@ -17,6 +17,7 @@ import {
 import { origin, type RequestContext, type Services } from './context.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import type { AuthenticatedSession } from './sessions.ts';
+import { requireRecentTwoStep } from './step-up.ts';
 
 const MAX_DEVICES = 20;
 
@@ -66,6 +67,7 @@ export async function registerDevice(
   input: { name: string; model: string; publicKey: unknown },
   ctx: RequestContext,
 ): Promise<{ device: DeviceView; credential: string }> {
+  requireRecentTwoStep(services, auth);
   const publicKey = parseDevicePublicKey(input.publicKey);
   if (!publicKey) throw new AppError('INVALID_PUBLIC_KEY');
   const { store, clock } = services;
@@ -116,6 +118,7 @@ export async function startDeviceVerification(
   deviceId: string,
   ctx: RequestContext,
 ): Promise<IssuedChallenge> {
+  requireRecentTwoStep(services, auth);
   const device = await ownDevice(services, auth.account.id, deviceId);
   return issueChallenge(
     services,

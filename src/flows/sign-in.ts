@@ -1,10 +1,15 @@
-// SPEC §3.2: sign in with email and password. No session exists until every required step passed;
-// two-step verification adds its step here once it exists. Unknown emails, wrong passwords and
+// SPEC §3.2: sign in with email and password, then, on a two-step account from a browser that is not
+// trusted, a code. No session of any kind exists until every required step passed (SECURITY.md item 10):
+// the password step yields only a challenge, whose id is single-use and dies with the challenge. Unknown emails, wrong passwords and
 // malformed emails get the same answer after the same argon2 work (SECURITY.md item 35).
 import { normalizeEmail } from '../core/account-fields.ts';
-import { MINUTE } from '../core/clock.ts';
+import { DAY, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
+import { issueToken, secretMatches, splitToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
+import { answerChallenge, type IssuedChallenge, openChallenge } from './challenges.ts';
+import './channels/all.ts';
+import { type Channel, listChannels } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { claimPasswordAttempt } from './password-throttle.ts';
 import { startSession } from './sessions.ts';
@@ -17,6 +22,11 @@ export interface SignedIn {
   account: Account;
 }
 
+export interface TwoStepRequired {
+  status: 'two_step_required';
+  challenge: IssuedChallenge & { channels: Channel[] };
+}
+
 function emailOrUndefined(raw: string): string | undefined {
   try {
     return normalizeEmail(raw);
@@ -27,9 +37,9 @@ function emailOrUndefined(raw: string): string | undefined {
 
 export async function signIn(
   services: Services,
-  input: { email: string; password: string },
+  input: { email: string; password: string; trustedBrowser?: string | undefined },
   ctx: RequestContext,
-): Promise<SignedIn> {
+): Promise<SignedIn | TwoStepRequired> {
   const { store, hasher, clock } = services;
   const attempt = await claimPasswordAttempt(services, input.email, ctx.ip);
   const email = emailOrUndefined(input.email);
@@ -58,6 +68,64 @@ export async function signIn(
   if (hasher.needsRehash(account.password_hash)) {
     await store.accounts.upgradePasswordHash(account.id, await hasher.hash(input.password));
   }
+  if (account.state === 'locked') throw new AppError('ACCOUNT_LOCKED');
+  if (account.two_step_enabled_at && !(await isTrustedBrowser(services, account.id, input.trustedBrowser))) {
+    const channels = await listChannels(services, account.id);
+    const challenge = await openChallenge(services, { accountId: account.id, purpose: 'sign_in' }, ctx);
+    return { status: 'two_step_required', challenge: { ...challenge, channels } };
+  }
+  // A trusted browser skips the code, not the step-up: its session is a password session.
   const session = await store.transaction((tx) => startSession(services, tx, account, 'password', ctx));
   return { status: 'signed_in', token: session.token, sessionId: session.id, account };
+}
+
+/** The second step: the code of a sign-in challenge; optionally remember this browser (SPEC §3.2). */
+export async function completeSignIn(
+  services: Services,
+  challengeId: string,
+  input: { code: string; trustBrowser?: boolean | undefined },
+  ctx: RequestContext,
+): Promise<SignedIn & { trustedBrowser?: string }> {
+  const challenge = await services.store.challenges.find(challengeId);
+  if (!challenge || challenge.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
+  await answerChallenge(services, challenge.accountId, challengeId, input.code, ctx);
+  const account = await services.store.accounts.findById(challenge.accountId);
+  if (!account || account.state !== 'active')
+    throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
+  const now = services.clock.now();
+  return services.store.transaction(async (tx) => {
+    const session = await startSession(services, tx, account, 'two-step', ctx);
+    if (!input.trustBrowser)
+      return { status: 'signed_in' as const, token: session.token, sessionId: session.id, account };
+    const browser = issueToken();
+    await tx.trustedBrowsers.add({
+      id: browser.id,
+      accountId: account.id,
+      secretHash: browser.secretHash,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + services.config.policy.trustedBrowserDays * DAY),
+      userAgent: ctx.userAgent,
+    });
+    await tx.audit.record({
+      accountId: account.id,
+      actor: `account:${account.id}`,
+      event: 'browser.trusted',
+      at: now,
+      ...origin(ctx),
+    });
+    return {
+      status: 'signed_in' as const,
+      token: session.token,
+      sessionId: session.id,
+      account,
+      trustedBrowser: browser.token,
+    };
+  });
+}
+
+async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {
+  const parts = token ? splitToken(token) : undefined;
+  if (!parts) return false;
+  const found = await services.store.trustedBrowsers.find(accountId, parts.id, services.clock.now());
+  return found !== undefined && secretMatches(parts.secret, found.secretHash);
 }

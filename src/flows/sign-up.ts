@@ -47,6 +47,10 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
     created_at: now,
     updated_at: now,
     password_changed_at: null,
+    two_step_enabled_at: null,
+    security_changed_at: null,
+    recovery_key_hash: null,
+    recovery_key_created_at: null,
   };
   const confirmBy = new Date(now.getTime() - config.policy.emailTokenHours * HOUR);
   const created = await store.transaction(async (tx) => {

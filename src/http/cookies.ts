@@ -9,6 +9,8 @@ export interface CookieNames {
   language: string;
   /** The web device page's credential, sent only to the device endpoints (/api/v1/devices). */
   device: string;
+  /** "Trust this browser": skips the code at sign-in for 30 days. */
+  trustedBrowser: string;
 }
 
 export function isSecureDeployment(config: Config): boolean {
@@ -25,6 +27,7 @@ export function cookieNames(config: Config): CookieNames {
     csrf: `${prefix}twostep_csrf`,
     language: `${prefix}twostep_lang`,
     device,
+    trustedBrowser: `${prefix}twostep_trusted`,
   };
 }
 

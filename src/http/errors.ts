@@ -40,6 +40,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   const message = t(locale, `error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 });
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   reply.header('cache-control', 'no-store');
+  // In the portal a protected change first sends the user through the step-up page, then back.
+  if (error.code === 'STEP_UP_REQUIRED' && !wantsJson(request))
+    return reply.status(303).redirect('/account/verify?return=/account');
   if (wantsJson(request)) {
     return reply
       .status(error.status)

@@ -11,9 +11,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import type { Services } from '../flows/context.ts';
 import { registerAccountApi } from './api/account-api.ts';
+import { registerChallengeApi } from './api/challenge-api.ts';
 import { registerDeviceApi } from './api/device-api.ts';
 import { registerMeApi } from './api/me-api.ts';
 import { ErrorBody } from './api/schemas.ts';
+import { registerTwoStepApi } from './api/two-step-api.ts';
 import { isSecureDeployment } from './cookies.ts';
 import { registerOriginCheck } from './csrf.ts';
 import { registerDeviceSocket } from './device-socket.ts';
@@ -25,6 +27,7 @@ import { registerDevicePage } from './pages/device-page.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
+import { registerTwoStepPages } from './pages/two-step-pages.ts';
 import { registerRequestContext } from './request-context.ts';
 
 declare module 'fastify' {
@@ -34,9 +37,14 @@ declare module 'fastify' {
 }
 
 /** Logged request lines keep the path but never the query string: it may carry a token. */
+/**
+ * Logged request lines never carry a token: the query string is dropped, and path segments that look
+ * like one (challenge and session ids are bearer secrets) are masked.
+ */
 function requestSerializer(request: { method: string; url: string; ip?: string }): Record<string, unknown> {
-  const [path, query] = request.url.split('?');
-  return { method: request.method, url: query === undefined ? path : `${path}?[redacted]`, ip: request.ip };
+  const [path = '', query] = request.url.split('?');
+  const masked = path.replace(/\/[A-Za-z0-9_-]{20,}(?=\/|$)/g, '/[id]');
+  return { method: request.method, url: query === undefined ? masked : `${masked}?[redacted]`, ip: request.ip };
 }
 
 export function loggerOptions(level: string): LoggerOptions {
@@ -139,7 +147,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerAccountApi(app, services);
   registerMeApi(app, services);
   registerDeviceApi(app, services);
+  registerChallengeApi(app, services);
+  registerTwoStepApi(app, services);
   registerDeviceSocket(app, services);
+  registerTwoStepPages(app, services);
   registerPublicPages(app, services);
   registerAccountPages(app, services);
   registerDevicePage(app, services);

@@ -20,6 +20,13 @@ export interface AccountStore {
   upgradePasswordHash(id: string, passwordHash: string): Promise<void>;
   rename(id: string, name: string, at: Date): Promise<void>;
   setLocale(id: string, locale: string, at: Date): Promise<void>;
+  /** Records a password reset or security change: the start of the waiting period before enabling two-step. */
+  markSecurityChanged(id: string, at: Date): Promise<void>;
+  setRecoveryKey(id: string, recoveryKeyHash: string, at: Date): Promise<void>;
+  enableTwoStep(id: string, at: Date): Promise<void>;
+  /** Locks an active account; false if it was not active. */
+  lock(id: string, at: Date): Promise<boolean>;
+  disableTwoStep(id: string, at: Date): Promise<void>;
 }
 
 export function accountStore(db: Db): AccountStore {
@@ -62,6 +69,35 @@ export function accountStore(db: Db): AccountStore {
     },
     async rename(id, name, at) {
       await db.updateTable('accounts').set({ name, updated_at: at }).where('id', '=', id).execute();
+    },
+    async markSecurityChanged(id, at) {
+      await db.updateTable('accounts').set({ security_changed_at: at, updated_at: at }).where('id', '=', id).execute();
+    },
+    async setRecoveryKey(id, recoveryKeyHash, at) {
+      await db
+        .updateTable('accounts')
+        .set({ recovery_key_hash: recoveryKeyHash, recovery_key_created_at: at, updated_at: at })
+        .where('id', '=', id)
+        .execute();
+    },
+    async lock(id, at) {
+      const result = await db
+        .updateTable('accounts')
+        .set({ state: 'locked', updated_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'active')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async enableTwoStep(id, at) {
+      await db.updateTable('accounts').set({ two_step_enabled_at: at, updated_at: at }).where('id', '=', id).execute();
+    },
+    async disableTwoStep(id, at) {
+      await db
+        .updateTable('accounts')
+        .set({ two_step_enabled_at: null, updated_at: at })
+        .where('id', '=', id)
+        .execute();
     },
     async setLocale(id, locale, at) {
       await db.updateTable('accounts').set({ locale, updated_at: at }).where('id', '=', id).execute();

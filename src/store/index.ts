@@ -8,8 +8,10 @@ import { type DevicePushStore, devicePushStore } from './device-pushes.ts';
 import { type DeviceStore, deviceStore } from './devices.ts';
 import { type EmailTokenStore, emailTokenStore } from './email-tokens.ts';
 import { type OutboxStore, outboxStore } from './outbox.ts';
+import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
+import { type TrustedBrowserStore, trustedBrowserStore } from './trusted-browsers.ts';
 
 export interface Store {
   accounts: AccountStore;
@@ -21,6 +23,8 @@ export interface Store {
   challenges: ChallengeStore;
   devicePushes: DevicePushStore;
   rollout: RolloutStore;
+  phones: PhoneStore;
+  trustedBrowsers: TrustedBrowserStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -37,6 +41,8 @@ export function createStore(db: Db): Store {
     challenges: challengeStore(db),
     devicePushes: devicePushStore(db),
     rollout: rolloutStore(db),
+    phones: phoneStore(db),
+    trustedBrowsers: trustedBrowserStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

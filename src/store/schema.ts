@@ -16,6 +16,10 @@ export interface AccountsTable {
   created_at: Date;
   updated_at: Date;
   password_changed_at: Date | null;
+  two_step_enabled_at: Date | null;
+  security_changed_at: Date | null;
+  recovery_key_hash: string | null;
+  recovery_key_created_at: Date | null;
 }
 
 export type SessionAssurance = 'password' | 'two-step';
@@ -112,6 +116,25 @@ export interface RolloutCountriesTable {
   changed_at: Date;
 }
 
+export interface PhonesTable {
+  id: string;
+  account_id: string;
+  e164: string;
+  country: string | null;
+  created_at: Date;
+  verified_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface TrustedBrowsersTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  created_at: Date;
+  expires_at: Date;
+  user_agent: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -122,4 +145,6 @@ export interface Database {
   challenges: ChallengesTable;
   device_pushes: DevicePushesTable;
   rollout_countries: RolloutCountriesTable;
+  phones: PhonesTable;
+  trusted_browsers: TrustedBrowsersTable;
 }

@@ -8,6 +8,8 @@ export interface SessionStore {
   /** The session if it exists and was not revoked; expiry is judged by the caller's policy. */
   findActive(id: string): Promise<SessionRow | undefined>;
   touch(id: string, at: Date): Promise<void>;
+  /** A completed two-step verification: the session is two-step as of `at`. */
+  markTwoStepVerified(id: string, at: Date): Promise<void>;
   /** Revokes one session of this account; false if there was none to revoke. */
   revoke(accountId: string, id: string, at: Date): Promise<boolean>;
   /** Revokes every session of the account except `keepId`; returns how many. */
@@ -24,6 +26,13 @@ export function sessionStore(db: Db): SessionStore {
       db.selectFrom('sessions').selectAll().where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst(),
     async touch(id, at) {
       await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+    },
+    async markTwoStepVerified(id, at) {
+      await db
+        .updateTable('sessions')
+        .set({ assurance: 'two-step', verified_at: at, last_seen_at: at })
+        .where('id', '=', id)
+        .execute();
     },
     async revoke(accountId, id, at) {
       const result = await db

@@ -167,10 +167,21 @@ export const en = {
   'error.CHALLENGE_CLOSED': 'This verification is over. Start again.',
   'error.DEVICE_AUTH_FAILED': 'The device could not prove who it is. Pair it again.',
   'error.DEVICE_NOT_TRUSTED': 'This device is not verified yet.',
-  'error.INVALID_PHONE_NUMBER': "Enter a valid phone number with its country code, for example +31 6 12345678.",
-  'error.PHONE_NUMBER_NOT_ALLOWED': "This kind of number cannot receive verification codes. Use a mobile number.",
-  'error.SMS_NUMBER_REJECTED': "The text message service refused this number. Check it or use another one.",
-  'error.SMS_DELIVERY_FAILED': "We could not send the text message just now. Try again in a few minutes, or use a trusted device.",
+  'error.INVALID_PHONE_NUMBER': 'Enter a valid phone number with its country code, for example +31 6 12345678.',
+  'error.PHONE_NUMBER_NOT_ALLOWED': 'This kind of number cannot receive verification codes. Use a mobile number.',
+  'error.SMS_NUMBER_REJECTED': 'The text message service refused this number. Check it or use another one.',
+  'error.SMS_DELIVERY_FAILED':
+    'We could not send the text message just now. Try again in a few minutes, or use a trusted device.',
+  'error.STEP_UP_REQUIRED': 'Verify it is you with a code first: this change needs a recent two-step verification.',
+  'error.TWO_STEP_NOT_AVAILABLE': 'Two-step verification is not yet available in your country.',
+  'error.TWO_STEP_WAITING_PERIOD':
+    'For your security, two-step verification can be turned on {days} days after a password reset or security change.',
+  'error.TWO_STEP_NOT_READY': 'Add a trusted device or phone number and confirm your recovery key first.',
+  'error.TWO_STEP_ALREADY_ON': 'Two-step verification is already on.',
+  'error.TWO_STEP_OFF': 'Two-step verification is off for this account.',
+  'error.RECOVERY_KEY_MISTYPED': 'That recovery key has a typo: check each character.',
+  'error.RECOVERY_KEY_WRONG': 'That is not your recovery key.',
+  'error.ACKNOWLEDGEMENT_REQUIRED': 'Confirm that you understand the conditions first.',
   'error.INVALID_CREDENTIALS': 'The email or password is not correct.',
   'error.CURRENT_PASSWORD_WRONG': 'Your current password is not correct.',
   'error.UNAUTHENTICATED': 'Sign in to continue.',
@@ -205,6 +216,22 @@ export const en = {
   'email.challengeDenied.subject': 'You said a verification request was not you',
   'email.challengeDenied.body':
     'Hello {name},\n\nOn one of your devices you answered "This wasn\'t me" to a request from {browser} at {ip} ({place}) on {at}. We cancelled it. If someone knows your password, change it now.',
+  'sms.code': 'Your Twostep code is {code}. Never share it: Twostep will never ask you for it.',
+  'email.twoStepOn.subject': 'Two-step verification is on',
+  'email.twoStepOn.body':
+    'Hello {name},\n\nTwo-step verification is now on for your Twostep account. Signing in on a new device or browser needs a code from a trusted device or phone. Keep your recovery key safe: with any two of your password, a trusted device and your recovery key you can always get back in, and with fewer nobody can, support included.',
+  'email.twoStepOff.subject': 'Two-step verification was turned off',
+  'email.twoStepOff.body':
+    "Hello {name},\n\nTwo-step verification was turned off for your Twostep account. Your trusted devices stay registered. If this wasn't you, change your password now.",
+  'twoStep.signInTitle': 'Verify it’s you',
+  'twoStep.stepUpTitle': 'Verify it’s you before this change',
+  'twoStep.chooseChannel': 'Choose where we send your code, then type it below.',
+  'twoStep.noChannels': 'This account has no trusted device or phone that can receive a code.',
+  'twoStep.sendToDevices': 'Send a code to {where}',
+  'twoStep.sendBySms': 'Text a code to {where}',
+  'twoStep.codeSent': 'We sent a code to {where}.',
+  'twoStep.trustBrowser': 'Trust this browser for 30 days',
+  'twoStep.verify': 'Verify',
 } as const;
 
 export type TextId = keyof typeof en;

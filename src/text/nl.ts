@@ -171,10 +171,22 @@ export const nl: Record<TextId, string> = {
   'error.CHALLENGE_CLOSED': 'Deze verificatie is voorbij. Begin opnieuw.',
   'error.DEVICE_AUTH_FAILED': 'Het apparaat kon niet bewijzen wie het is. Koppel het opnieuw.',
   'error.DEVICE_NOT_TRUSTED': 'Dit apparaat is nog niet geverifieerd.',
-  'error.INVALID_PHONE_NUMBER': "Vul een geldig telefoonnummer in met landcode, bijvoorbeeld +31 6 12345678.",
-  'error.PHONE_NUMBER_NOT_ALLOWED': "Dit soort nummer kan geen verificatiecodes ontvangen. Gebruik een mobiel nummer.",
-  'error.SMS_NUMBER_REJECTED': "De sms-dienst weigerde dit nummer. Controleer het of gebruik een ander nummer.",
-  'error.SMS_DELIVERY_FAILED': "We konden de sms nu niet versturen. Probeer het over een paar minuten opnieuw, of gebruik een vertrouwd apparaat.",
+  'error.INVALID_PHONE_NUMBER': 'Vul een geldig telefoonnummer in met landcode, bijvoorbeeld +31 6 12345678.',
+  'error.PHONE_NUMBER_NOT_ALLOWED': 'Dit soort nummer kan geen verificatiecodes ontvangen. Gebruik een mobiel nummer.',
+  'error.SMS_NUMBER_REJECTED': 'De sms-dienst weigerde dit nummer. Controleer het of gebruik een ander nummer.',
+  'error.SMS_DELIVERY_FAILED':
+    'We konden de sms nu niet versturen. Probeer het over een paar minuten opnieuw, of gebruik een vertrouwd apparaat.',
+  'error.STEP_UP_REQUIRED':
+    'Bevestig eerst met een code dat u het bent: deze wijziging vraagt om een recente verificatie in twee stappen.',
+  'error.TWO_STEP_NOT_AVAILABLE': 'Verificatie in twee stappen is nog niet beschikbaar in uw land.',
+  'error.TWO_STEP_WAITING_PERIOD':
+    'Voor uw veiligheid kan verificatie in twee stappen pas {days} dagen na een wachtwoordherstel of beveiligingswijziging worden ingeschakeld.',
+  'error.TWO_STEP_NOT_READY': 'Voeg eerst een vertrouwd apparaat of telefoonnummer toe en bevestig uw herstelsleutel.',
+  'error.TWO_STEP_ALREADY_ON': 'Verificatie in twee stappen staat al aan.',
+  'error.TWO_STEP_OFF': 'Verificatie in twee stappen staat uit voor dit account.',
+  'error.RECOVERY_KEY_MISTYPED': 'Die herstelsleutel bevat een typfout: controleer elk teken.',
+  'error.RECOVERY_KEY_WRONG': 'Dat is niet uw herstelsleutel.',
+  'error.ACKNOWLEDGEMENT_REQUIRED': 'Bevestig eerst dat u de voorwaarden begrijpt.',
   'error.INVALID_CREDENTIALS': 'Het e-mailadres of wachtwoord klopt niet.',
   'error.CURRENT_PASSWORD_WRONG': 'Uw huidige wachtwoord klopt niet.',
   'error.UNAUTHENTICATED': 'Log in om verder te gaan.',
@@ -210,4 +222,20 @@ export const nl: Record<TextId, string> = {
   'email.challengeDenied.subject': 'U gaf aan dat een verificatieverzoek niet van u was',
   'email.challengeDenied.body':
     'Hallo {name},\n\nOp een van uw apparaten antwoordde u "Dit was ik niet" op een verzoek van {browser} op {ip} ({place}) op {at}. We hebben het geannuleerd. Kent iemand uw wachtwoord? Wijzig het dan nu.',
+  'sms.code': 'Uw Twostep-code is {code}. Deel hem met niemand: Twostep vraagt er nooit om.',
+  'email.twoStepOn.subject': 'Verificatie in twee stappen staat aan',
+  'email.twoStepOn.body':
+    'Hallo {name},\n\nVerificatie in twee stappen staat nu aan voor uw Twostep-account. Inloggen op een nieuw apparaat of in een nieuwe browser vraagt om een code van een vertrouwd apparaat of telefoon. Bewaar uw herstelsleutel goed: met twee van uw wachtwoord, een vertrouwd apparaat en uw herstelsleutel komt u altijd terug in uw account; met minder kan niemand dat, ook de ondersteuning niet.',
+  'email.twoStepOff.subject': 'Verificatie in twee stappen is uitgeschakeld',
+  'email.twoStepOff.body':
+    'Hallo {name},\n\nVerificatie in twee stappen is uitgeschakeld voor uw Twostep-account. Uw vertrouwde apparaten blijven geregistreerd. Was u dit niet? Wijzig dan nu uw wachtwoord.',
+  'twoStep.signInTitle': 'Bevestig dat u het bent',
+  'twoStep.stepUpTitle': 'Bevestig dat u het bent voor deze wijziging',
+  'twoStep.chooseChannel': 'Kies waar we uw code naartoe sturen en typ hem hieronder.',
+  'twoStep.noChannels': 'Dit account heeft geen vertrouwd apparaat of telefoon dat een code kan ontvangen.',
+  'twoStep.sendToDevices': 'Stuur een code naar {where}',
+  'twoStep.sendBySms': 'Sms een code naar {where}',
+  'twoStep.codeSent': 'We hebben een code gestuurd naar {where}.',
+  'twoStep.trustBrowser': 'Vertrouw deze browser 30 dagen',
+  'twoStep.verify': 'Bevestigen',
 };

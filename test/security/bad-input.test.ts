@@ -152,7 +152,7 @@ function plausible(field: string, ctx: { password: string }): fc.Arbitrary<unkno
 }
 
 /** Characters that break things in the middle of an otherwise fine value. */
-const POISONS = ['\u0000', '\ud800', '\udfff', '\u0007', '\u202e', '\ufeff', '\u2028', '%00', '\\'];
+const POISONS = ['\u0000', '\ud800', '\udfff', '\u0007', '\u202e', '\ufeff', '\\'];
 
 /** A plausible value with a poison character slipped in somewhere. */
 function poisoned(value: unknown): fc.Arbitrary<unknown> {
@@ -343,6 +343,7 @@ describe('every operation of the OpenAPI document', () => {
     for (const [index, op] of ops.entries()) {
       await context.test(`${op.method} ${op.path}`, async () => {
         let owner = await newOwner();
+        let renew = false;
         const ctx = { password: owner.password };
         const pathParams = op.parameters.filter((p) => p.in === 'path');
         const queryParams = op.parameters.filter((p) => p.in === 'query');
@@ -399,11 +400,10 @@ describe('every operation of the OpenAPI document', () => {
 
         await fc.assert(
           fc.asyncProperty(body, query, params, auth, contentType, accept, async (b, q, ps, a, ct, acc) => {
-            if (op.bodyFields?.includes('currentPassword')) {
-              // A password change that worked, or the throttle after wrong guesses, would hide what
-              // the following runs test: each run gets a fresh account.
+            if (renew) {
               owner = await newOwner();
               ctx.password = owner.password;
+              renew = false;
             }
             let path = op.path;
             pathParams.forEach((p, i) => {
@@ -441,13 +441,9 @@ describe('every operation of the OpenAPI document', () => {
                 assert.deepEqual(mail.json(), [], `${label}: a refused sign-up sent mail`);
               }
             }
-            // A run that ended the session (sign-out, revoking itself) gets a new one for the next run.
-            if (
-              (await t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(owner.token) })).statusCode !== 200
-            ) {
-              owner = await newOwner();
-              ctx.password = owner.password;
-            }
+            // The next run gets a fresh account when this one may have spoiled it: a success may have
+            // ended the session or changed the password; wrong current passwords lead to the throttle.
+            renew = (op.method !== 'GET' && response.statusCode < 300) || [403, 429].includes(response.statusCode);
           }),
           { numRuns: RUNS, seed: SEED + index, endOnFailure: true },
         );

@@ -24,6 +24,10 @@ function newAccount(overrides: Partial<Account> = {}): Account {
     created_at: at,
     updated_at: at,
     password_changed_at: null,
+    two_step_enabled_at: null,
+    security_changed_at: null,
+    recovery_key_hash: null,
+    recovery_key_created_at: null,
     ...overrides,
   };
 }

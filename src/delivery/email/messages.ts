@@ -83,3 +83,14 @@ export function challengeDeniedMessage(
     links: [`${publicUrl}/account`],
   };
 }
+
+export function twoStepChangedMessage(to: Recipient, state: 'on' | 'off', publicUrl: string): EmailMessage {
+  const id = state === 'on' ? 'email.twoStepOn' : 'email.twoStepOff';
+  const text = t(to.locale, `${id}.body`, { name: to.name });
+  return {
+    to: to.email,
+    subject: t(to.locale, `${id}.subject`),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}

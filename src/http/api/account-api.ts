@@ -9,8 +9,18 @@ import { signIn } from '../../flows/sign-in.ts';
 import { signUp } from '../../flows/sign-up.ts';
 import { verifyEmail } from '../../flows/verify-email.ts';
 import { estimateStrength } from '../../passwords/strength.ts';
+import { cookieNames } from '../cookies.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
-import { Email, errorResponses, Name, Password } from './schemas.ts';
+import {
+  Email,
+  errorResponses,
+  Name,
+  Password,
+  SignedInSchema,
+  signedInJson,
+  TwoStepRequiredSchema,
+  twoStepRequiredJson,
+} from './schemas.ts';
 
 export function registerAccountApi(parent: FastifyInstance, services: Services): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -65,21 +75,18 @@ export function registerAccountApi(parent: FastifyInstance, services: Services):
           'Sign in with email and password. Sets the session cookie and returns the token for non-browser clients.',
         body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            status: Type.Literal('signed_in'),
-            token: Type.String({ description: 'session token; send as `Authorization: Bearer`' }),
-            expiresAt: Type.String({ format: 'date-time' }),
-          }),
+          200: Type.Union([SignedInSchema, TwoStepRequiredSchema]),
           ...errorResponses,
         },
       },
     },
     async (request, reply) => {
-      const result = await signIn(services, request.body, request.ctx);
-      setSessionCookie(reply, services.config, result.token);
+      const trustedBrowser = request.cookies[cookieNames(services.config).trustedBrowser];
+      const result = await signIn(services, { ...request.body, trustedBrowser }, request.ctx);
       reply.header('cache-control', 'no-store');
-      const expiresAt = new Date(services.clock.now().getTime() + services.config.policy.sessionIdleMinutes * 60_000);
-      return { status: 'signed_in' as const, token: result.token, expiresAt: expiresAt.toISOString() };
+      if (result.status === 'two_step_required') return twoStepRequiredJson(result);
+      setSessionCookie(reply, services.config, result.token);
+      return signedInJson(services, result.token);
     },
   );
 

@@ -3,10 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.ts';
-import { answerChallenge } from '../../flows/challenges.ts';
 import type { Services } from '../../flows/context.ts';
 import {
-  confirmDeviceVerification,
   type DeviceView,
   deviceForCredential,
   listDevices,
@@ -14,6 +12,7 @@ import {
   removeDevice,
   startDeviceVerification,
 } from '../../flows/devices.ts';
+import { requireRecentTwoStep } from '../../flows/step-up.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
 import { requireAuth } from '../request-context.ts';
 import { errorResponses } from './schemas.ts';
@@ -133,6 +132,7 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
     },
     async (request, reply) => {
       const auth = requireAuth(request);
+      requireRecentTwoStep(services, auth);
       await removeDevice(services, auth.account, request.params.id, request.ctx);
       return reply.status(204).send(null);
     },
@@ -164,43 +164,6 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
         cookieOptions(services.config, { path: '/api/v1/devices' }),
       );
       return reply.status(204).send(null);
-    },
-  );
-
-  app.post(
-    '/api/v1/challenges/:id/verify',
-    {
-      schema: {
-        tags: ['challenges'],
-        summary: 'Answer a challenge with the code that reached a device or phone',
-        security,
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        body: Type.Object({ code: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({
-            status: Type.Literal('completed'),
-            purpose: Type.String(),
-            device: Type.Optional(DeviceSchema),
-          }),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request) => {
-      const auth = requireAuth(request);
-      const challenge = await services.store.challenges.find(request.params.id);
-      if (challenge?.purpose === 'verify_device' && challenge.accountId === auth.account.id) {
-        const device = await confirmDeviceVerification(
-          services,
-          auth,
-          request.params.id,
-          request.body.code,
-          request.ctx,
-        );
-        return { status: 'completed' as const, purpose: 'verify_device', device: json(device) };
-      }
-      const done = await answerChallenge(services, auth.account.id, request.params.id, request.body.code, request.ctx);
-      return { status: 'completed' as const, purpose: done.purpose };
     },
   );
 }

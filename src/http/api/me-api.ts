@@ -28,10 +28,16 @@ function accountView(account: Account) {
   };
 }
 
-function meView(auth: AuthenticatedSession) {
+async function meView(services: Services, auth: AuthenticatedSession) {
+  const devices = (await services.store.devices.listForAccount(auth.account.id)).filter((d) => d.trustedAt !== null);
+  const phones = (await services.store.phones.listForAccount(auth.account.id)).filter((p) => p.verifiedAt !== null);
   return {
     account: accountView(auth.account),
-    twoStep: { enabled: false, devices: [], phones: [] },
+    twoStep: {
+      enabled: auth.account.two_step_enabled_at !== null,
+      devices: devices.map((d) => ({ id: d.id, name: d.name })),
+      phones: phones.map((p) => ({ id: p.id, number: `•••• ${p.e164.slice(-2)}` })),
+    },
     session: { id: auth.session.id, assurance: auth.session.assurance, expiresAt: auth.expiresAt.toISOString() },
   };
 }
@@ -52,7 +58,7 @@ export function registerMeApi(parent: FastifyInstance, services: Services): void
         response: { 200: MeView, ...errorResponses },
       },
     },
-    async (request) => meView(requireAuth(request)),
+    async (request) => meView(services, requireAuth(request)),
   );
 
   app.patch(
@@ -69,7 +75,7 @@ export function registerMeApi(parent: FastifyInstance, services: Services): void
     async (request) => {
       const auth = requireAuth(request);
       const name = await rename(services, auth, request.body.name, request.ctx);
-      return meView({ ...auth, account: { ...auth.account, name } });
+      return meView(services, { ...auth, account: { ...auth.account, name } });
     },
   );
 

@@ -1,6 +1,8 @@
 // TypeBox schemas shared by the JSON API: they validate requests, allow-list responses (nothing
 // outside a schema is ever serialized) and generate the OpenAPI document at /docs.
 import { Type } from 'typebox';
+import type { Services } from '../../flows/context.ts';
+import type { TwoStepRequired } from '../../flows/sign-in.ts';
 
 export const ErrorBody = Type.Object(
   {
@@ -69,3 +71,45 @@ export const EventView = Type.Object({
 export const Email = Type.String({ maxLength: 320 });
 export const Password = Type.String({ maxLength: 4096 });
 export const Name = Type.String({ maxLength: 1000 });
+
+export const ChannelSchema = Type.Object({
+  id: Type.String({ description: 'pass as `channel` to POST /api/v1/challenges/{id}/send' }),
+  type: Type.Union([Type.Literal('device'), Type.Literal('sms'), Type.Literal('totp'), Type.Literal('webauthn')]),
+  label: Type.String(),
+});
+
+export const ChallengeWithChannels = Type.Object({
+  id: Type.String(),
+  purpose: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+  channels: Type.Array(ChannelSchema),
+});
+
+export const SignedInSchema = Type.Object({
+  status: Type.Literal('signed_in'),
+  token: Type.String({ description: 'session token; send as `Authorization: Bearer`' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+export const TwoStepRequiredSchema = Type.Object({
+  status: Type.Literal('two_step_required'),
+  challenge: ChallengeWithChannels,
+});
+
+export function signedInJson(services: Services, token: string) {
+  const expiresAt = new Date(services.clock.now().getTime() + services.config.policy.sessionIdleMinutes * 60_000);
+  return { status: 'signed_in' as const, token, expiresAt: expiresAt.toISOString() };
+}
+
+export function twoStepRequiredJson(result: TwoStepRequired) {
+  const { challenge } = result;
+  return {
+    status: 'two_step_required' as const,
+    challenge: {
+      id: challenge.id,
+      purpose: challenge.purpose,
+      expiresAt: challenge.expiresAt.toISOString(),
+      channels: challenge.channels,
+    },
+  };
+}

@@ -13,6 +13,7 @@ import {
   startDeviceVerification,
 } from '../../flows/devices.ts';
 import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
+import { requireRecentTwoStep } from '../../flows/step-up.ts';
 import { en } from '../../text/en.ts';
 import type { TextId } from '../../text/index.ts';
 import { requireAuth } from '../request-context.ts';
@@ -264,7 +265,8 @@ async function renderWithError(
   error: unknown,
   form: 'name' | 'password',
 ): Promise<FastifyReply> {
-  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.status >= 500) throw error;
+  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.code === 'STEP_UP_REQUIRED' || error.status >= 500)
+    throw error;
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   const page = await accountPage(request, reply, services, { [form]: error });
   return reply.status(error.status).type('text/html; charset=utf-8').send(page);
@@ -364,6 +366,7 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
     scope.post('/account/devices/:id/remove', hidden, async (request, reply) => {
       readForm(request);
       const auth = requireAuth(request);
+      requireRecentTwoStep(services, auth);
       await removeDevice(services, auth.account, param(request, 'id'), request.ctx);
       return redirect(reply, '/account?saved=device-removed#devices');
     });

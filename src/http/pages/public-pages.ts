@@ -6,6 +6,7 @@ import type { Services } from '../../flows/context.ts';
 import { signIn } from '../../flows/sign-in.ts';
 import { signUp } from '../../flows/sign-up.ts';
 import { verifyEmail } from '../../flows/verify-email.ts';
+import { cookieNames } from '../cookies.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
@@ -200,16 +201,23 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
   app.post('/signin', hidden, async (request, reply) => {
     const form = readForm(request);
     let token = '';
+    let challengeId = '';
+    const trustedBrowser = request.cookies[cookieNames(services.config).trustedBrowser];
     const failed = await handleForm(
       reply,
       async () => {
-        token = (
-          await signIn(services, { email: field(form, 'email'), password: field(form, 'password') }, request.ctx)
-        ).token;
+        const result = await signIn(
+          services,
+          { email: field(form, 'email'), password: field(form, 'password'), trustedBrowser },
+          request.ctx,
+        );
+        if (result.status === 'two_step_required') challengeId = result.challenge.id;
+        else token = result.token;
       },
       (error) => signInPage(request, reply, { email: field(form, 'email') }, error),
     );
     if (failed) return failed;
+    if (challengeId) return app.startPortalSignInStep(reply, challengeId);
     setSessionCookie(reply, services.config, token);
     return redirect(reply, '/account');
   });

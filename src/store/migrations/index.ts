@@ -3,9 +3,11 @@ import type { Migration } from 'kysely/migration';
 import * as accountsSessionsAudit from './0001-accounts-sessions-audit.ts';
 import * as devicesChallenges from './0002-devices-challenges.ts';
 import * as rollout from './0003-rollout.ts';
+import * as twoStep from './0004-two-step.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
   '0002-devices-challenges': devicesChallenges,
   '0003-rollout': rollout,
+  '0004-two-step': twoStep,
 };

@@ -1,0 +1,3 @@
+// Loads every channel kind so it registers itself. Add a new kind here.
+import './device-channel.ts';
+import './sms-channel.ts';

@@ -1,0 +1,53 @@
+// Where a code can go (SPEC §7 channel types). Each kind of channel is its own module in this
+// folder and registers itself here; challenges never switch on the type (DESIGN.md convention 2).
+import { AppError } from '../../core/errors.ts';
+import type { Challenge } from '../../store/challenges.ts';
+import type { RequestContext, Services } from '../context.ts';
+import { assertMaySendCode } from './send-limits.ts';
+
+export interface Channel {
+  id: string;
+  type: 'device' | 'sms' | 'totp' | 'webauthn';
+  label: string;
+}
+
+export interface ChannelKind {
+  /** The channels of this kind the account can use now. */
+  list(services: Services, accountId: string): Promise<Channel[]>;
+  /** Delivers `code` for `challenge` to the channel. */
+  deliver(
+    services: Services,
+    challenge: Challenge,
+    channelId: string,
+    code: string,
+    ctx: RequestContext,
+  ): Promise<void>;
+}
+
+const kinds: ChannelKind[] = [];
+
+export function registerChannelKind(kind: ChannelKind): void {
+  kinds.push(kind);
+}
+
+export async function listChannels(services: Services, accountId: string): Promise<Channel[]> {
+  return (await Promise.all(kinds.map((kind) => kind.list(services, accountId)))).flat();
+}
+
+/** A new code for the challenge, sent through one of the account's channels (SPEC §7 "send a code"). */
+export async function sendCodeThrough(
+  services: Services,
+  challenge: Challenge,
+  channelId: string,
+  newCode: () => Promise<string>,
+  ctx: RequestContext,
+): Promise<Channel> {
+  for (const kind of kinds) {
+    const channel = (await kind.list(services, challenge.accountId)).find((c) => c.id === channelId);
+    if (!channel) continue;
+    await assertMaySendCode(services, challenge.accountId);
+    await kind.deliver(services, challenge, channelId, await newCode(), ctx);
+    return channel;
+  }
+  throw new AppError('VALIDATION_FAILED', { detail: { field: 'channel' } });
+}

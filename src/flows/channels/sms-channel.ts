@@ -1,0 +1,37 @@
+// Codes by SMS to the account's verified phone numbers, where the rollout allows SMS for the number's
+// country (SPEC §3.16). The text says what the code is for and never asks the reader to share it.
+import { AppError } from '../../core/errors.ts';
+import { isLocale, t } from '../../text/index.ts';
+import type { RequestContext, Services } from '../context.ts';
+import { registerChannelKind } from './index.ts';
+import { assertMaySendSms } from './send-limits.ts';
+
+registerChannelKind({
+  async list(services, accountId) {
+    if (!services.sms) return [];
+    const phones = (await services.store.phones.listForAccount(accountId)).filter((p) => p.verifiedAt !== null);
+    const usable = [];
+    for (const phone of phones) {
+      if ((await services.store.rollout.get(phone.country ?? '')).sms) usable.push(phone);
+    }
+    return usable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.e164.slice(-2)}` }));
+  },
+  async deliver(services, _challenge, channelId, code, ctx) {
+    const phone = await services.store.phones.find(channelId.slice('sms:'.length));
+    if (!phone || !services.sms) throw new AppError('VALIDATION_FAILED', { detail: { field: 'channel' } });
+    await sendSmsCode(services, phone, code, ctx);
+  },
+});
+
+export async function sendSmsCode(
+  services: Services,
+  phone: { e164: string; country: string | null; accountId: string },
+  code: string,
+  ctx: RequestContext,
+): Promise<void> {
+  if (!services.sms) throw new AppError('SMS_DELIVERY_FAILED');
+  await assertMaySendSms(services, phone, ctx.ip);
+  const account = await services.store.accounts.findById(phone.accountId);
+  const locale = isLocale(account?.locale) ? account.locale : 'en';
+  await services.sms.send({ to: phone.e164, body: t(locale, 'sms.code', { code }), code });
+}

@@ -1,0 +1,155 @@
+// Turning two-step verification on and off (SPEC §3.4, §3.12). Eligibility: the country has it in the
+// rollout, and no password reset or security change in the waiting period. Then at least one trusted
+// device or verified phone, a recovery key shown once and typed back, and the acknowledgement of the
+// conditions (two of three; support cannot reset; legacy clients need app-specific passwords).
+import { randomInt } from 'node:crypto';
+import { DAY, HOUR } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { generateRecoveryKey, normalizeRecoveryKey } from '../core/recovery-key.ts';
+import { twoStepChangedMessage } from '../delivery/email/messages.ts';
+import type { Account } from '../store/accounts.ts';
+import { isLocale } from '../text/index.ts';
+import { origin, type RequestContext, type Services } from './context.ts';
+import type { AuthenticatedSession } from './sessions.ts';
+import { requireRecentTwoStep } from './step-up.ts';
+
+export interface TwoStepStatus {
+  enabled: boolean;
+  available: boolean;
+  smsAvailable: boolean;
+  /** When the waiting period after a security change ends, if it has not. */
+  waitingUntil: Date | null;
+  trustedDevices: number;
+  verifiedPhones: number;
+  recoveryKeyConfirmed: boolean;
+  /** Everything is in place to turn it on. */
+  ready: boolean;
+}
+
+const PENDING_KEY_TTL_MS = HOUR;
+
+export async function twoStepStatus(services: Services, account: Account): Promise<TwoStepStatus> {
+  const rollout = await services.store.rollout.get(account.country);
+  const changed = account.security_changed_at?.getTime() ?? 0;
+  const waitEnd = changed + services.config.policy.waitingPeriodDays * DAY;
+  const waitingUntil = waitEnd > services.clock.now().getTime() ? new Date(waitEnd) : null;
+  const trustedDevices = (await services.store.devices.listForAccount(account.id)).filter((d) => d.trustedAt).length;
+  const verifiedPhones = (await services.store.phones.listForAccount(account.id)).filter((p) => p.verifiedAt).length;
+  const recoveryKeyConfirmed = account.recovery_key_hash !== null;
+  return {
+    enabled: account.two_step_enabled_at !== null,
+    available: rollout.twoStep,
+    smsAvailable: rollout.sms && services.sms !== undefined,
+    waitingUntil,
+    trustedDevices,
+    verifiedPhones,
+    recoveryKeyConfirmed,
+    ready: rollout.twoStep && !waitingUntil && trustedDevices + verifiedPhones > 0 && recoveryKeyConfirmed,
+  };
+}
+
+function assertEligible(services: Services, status: TwoStepStatus): void {
+  if (status.enabled) throw new AppError('TWO_STEP_ALREADY_ON');
+  if (!status.available) throw new AppError('TWO_STEP_NOT_AVAILABLE');
+  if (status.waitingUntil)
+    throw new AppError('TWO_STEP_WAITING_PERIOD', {
+      detail: { days: services.config.policy.waitingPeriodDays, until: status.waitingUntil.toISOString() },
+    });
+}
+
+/**
+ * A new recovery key, shown once. It takes effect only when typed back (confirmRecoveryKey); until
+ * then only its hash waits in the key-value store, for an hour.
+ */
+export async function createRecoveryKey(services: Services, auth: AuthenticatedSession): Promise<string> {
+  if (auth.account.two_step_enabled_at) requireRecentTwoStep(services, auth);
+  else assertEligible(services, await twoStepStatus(services, auth.account));
+  const key = generateRecoveryKey(randomInt);
+  await services.kv.set(`recovery-key:pending:${auth.account.id}`, await services.hasher.hash(key), PENDING_KEY_TTL_MS);
+  return key;
+}
+
+export async function confirmRecoveryKey(
+  services: Services,
+  auth: AuthenticatedSession,
+  typed: string,
+  ctx: RequestContext,
+): Promise<void> {
+  const input = normalizeRecoveryKey(typed);
+  if (!input.ok) throw new AppError('RECOVERY_KEY_MISTYPED');
+  const pendingKey = `recovery-key:pending:${auth.account.id}`;
+  const pendingHash = await services.kv.get(pendingKey);
+  if (!pendingHash || !(await services.hasher.verify(pendingHash, input.key))) throw new AppError('RECOVERY_KEY_WRONG');
+  if ((await services.kv.take(pendingKey)) === undefined) throw new AppError('RECOVERY_KEY_WRONG');
+  const now = services.clock.now();
+  await services.store.transaction(async (tx) => {
+    await tx.accounts.setRecoveryKey(auth.account.id, pendingHash, now);
+    await tx.audit.record({
+      accountId: auth.account.id,
+      actor: `account:${auth.account.id}`,
+      event: 'recovery_key.created',
+      at: now,
+      ...origin(ctx),
+    });
+  });
+}
+
+export async function enableTwoStep(
+  services: Services,
+  auth: AuthenticatedSession,
+  acknowledged: boolean,
+  ctx: RequestContext,
+): Promise<void> {
+  const account = (await services.store.accounts.findById(auth.account.id)) ?? auth.account;
+  const status = await twoStepStatus(services, account);
+  assertEligible(services, status);
+  if (!status.ready) throw new AppError('TWO_STEP_NOT_READY');
+  if (!acknowledged) throw new AppError('ACKNOWLEDGEMENT_REQUIRED');
+  const now = services.clock.now();
+  await services.store.transaction(async (tx) => {
+    await tx.accounts.enableTwoStep(account.id, now);
+    // Enrolment proved the second factor just now: this session counts as verified.
+    await tx.sessions.markTwoStepVerified(auth.session.id, now);
+    await tx.audit.record({
+      accountId: account.id,
+      actor: `account:${account.id}`,
+      event: 'two_step.enabled',
+      at: now,
+      ...origin(ctx),
+    });
+  });
+  await notify(services, account, 'on');
+}
+
+export async function disableTwoStep(
+  services: Services,
+  auth: AuthenticatedSession,
+  confirmed: boolean,
+  ctx: RequestContext,
+): Promise<void> {
+  if (!auth.account.two_step_enabled_at) throw new AppError('TWO_STEP_OFF');
+  requireRecentTwoStep(services, auth);
+  if (!confirmed) throw new AppError('ACKNOWLEDGEMENT_REQUIRED');
+  const now = services.clock.now();
+  await services.store.transaction(async (tx) => {
+    // Trusted devices stay registered (SPEC §3.12); trusted browsers no longer mean anything.
+    await tx.accounts.disableTwoStep(auth.account.id, now);
+    await tx.accounts.markSecurityChanged(auth.account.id, now);
+    await tx.trustedBrowsers.forgetAll(auth.account.id);
+    await tx.audit.record({
+      accountId: auth.account.id,
+      actor: `account:${auth.account.id}`,
+      event: 'two_step.disabled',
+      at: now,
+      ...origin(ctx),
+    });
+  });
+  await notify(services, auth.account, 'off');
+}
+
+async function notify(services: Services, account: Account, state: 'on' | 'off'): Promise<void> {
+  const locale = isLocale(account.locale) ? account.locale : 'en';
+  await services.mailer.send(
+    twoStepChangedMessage({ email: account.email, name: account.name, locale }, state, services.config.publicUrl),
+  );
+}

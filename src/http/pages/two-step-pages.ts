@@ -1,0 +1,239 @@
+// The portal's code step (SPEC §3.2) and step-up (SPEC §3.3): choose where the code goes, type it.
+// At sign-in the pending challenge lives in an HttpOnly cookie, so it is bound to this browser and
+// never appears in a URL or a log line.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../../core/errors.ts';
+import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
+import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
+import type { Services } from '../../flows/context.ts';
+import { completeSignIn } from '../../flows/sign-in.ts';
+import { startStepUp } from '../../flows/step-up.ts';
+import { cookieNames, cookieOptions } from '../cookies.ts';
+import { requireAuth } from '../request-context.ts';
+import { setSessionCookie } from '../session-cookie.ts';
+import { field, readForm, redirect } from './forms.ts';
+import { html } from './html.ts';
+import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+
+const hidden = { schema: { hide: true } };
+const PENDING_COOKIE = 'twostep_pending';
+
+/** Only a local path: the return address must not become an open redirect. */
+function safeReturn(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\w\-/.?=&#]*$/.test(value) ? value : '/account';
+}
+
+interface CodePage {
+  title: string;
+  action: string;
+  channels: Channel[];
+  sentTo?: Channel | undefined;
+  error?: AppError | undefined;
+  offerTrust: boolean;
+  returnTo?: string;
+}
+
+function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage): string {
+  const view = pageView(request, reply);
+  const { text } = view;
+  const errorText = page.error
+    ? text(`error.${page.error.code}`, { seconds: page.error.retryAfterSeconds ?? 0, days: 3 })
+    : undefined;
+  const returnField = page.returnTo ? html`<input type="hidden" name="return" value="${page.returnTo}">` : '';
+  return layout(
+    request,
+    view,
+    page.title,
+    html`
+<section class="card">
+  <h1>${page.title}</h1>
+  ${alertBox(errorText)}
+  ${page.sentTo ? noticeBox(text('twoStep.codeSent', { where: page.sentTo.label })) : ''}
+  ${
+    page.channels.length === 0
+      ? html`<p>${text('twoStep.noChannels')}</p>`
+      : html`
+  <p>${text('twoStep.chooseChannel')}</p>
+  <ul class="channels">
+    ${page.channels.map(
+      (channel) => html`<li>
+      <form method="post" action="${page.action}/send">${view.csrf}${returnField}
+        <input type="hidden" name="channel" value="${channel.id}">
+        <button type="submit" class="secondary">${text(channel.type === 'device' ? 'twoStep.sendToDevices' : 'twoStep.sendBySms', { where: channel.label })}</button>
+      </form></li>`,
+    )}
+  </ul>`
+  }
+  <form method="post" action="${page.action}">
+    ${view.csrf}${returnField}
+    <label for="code">${text('field.code')}</label>
+    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="12">
+    ${page.offerTrust ? html`<p class="checkbox"><input id="trust" name="trustBrowser" type="checkbox" value="yes"><label for="trust">${text('twoStep.trustBrowser')}</label></p>` : ''}
+    <button type="submit">${text('twoStep.verify')}</button>
+  </form>
+</section>`,
+  );
+}
+
+function sendFailure(reply: FastifyReply, error: unknown): AppError {
+  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.status >= 500) throw error;
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  reply.status(error.status);
+  return error;
+}
+
+export function registerTwoStepPages(app: FastifyInstance, services: Services): void {
+  const names = cookieNames(services.config);
+  const pendingOptions = {
+    ...cookieOptions(services.config, { maxAgeSeconds: services.config.policy.codeLifetimeMinutes * 60 }),
+  };
+
+  async function pendingSignIn(request: FastifyRequest) {
+    const id = request.cookies[PENDING_COOKIE];
+    const challenge = id ? await services.store.challenges.find(id) : undefined;
+    return challenge?.purpose === 'sign_in' && !challenge.completedAt && !challenge.cancelledAt ? challenge : undefined;
+  }
+
+  async function renderSignIn(request: FastifyRequest, reply: FastifyReply, extra: Partial<CodePage> = {}) {
+    const challenge = await pendingSignIn(request);
+    if (!challenge) return redirect(reply, '/signin');
+    const channels = await listChannels(services, challenge.accountId);
+    const title = pageView(request, reply).text('twoStep.signInTitle');
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(codePage(request, reply, { title, action: '/signin/verify', channels, offerTrust: true, ...extra }));
+  }
+
+  /** Called by the sign-in form when the password was right and a code is needed. */
+  app.decorate('startPortalSignInStep', (reply: FastifyReply, challengeId: string) => {
+    reply.setCookie(PENDING_COOKIE, challengeId, pendingOptions);
+    return redirect(reply, '/signin/verify');
+  });
+
+  app.get('/signin/verify', hidden, (request, reply) => renderSignIn(request, reply));
+
+  app.post('/signin/verify/send', hidden, async (request, reply) => {
+    const form = readForm(request);
+    const challenge = await pendingSignIn(request);
+    if (!challenge) return redirect(reply, '/signin');
+    try {
+      const channel = await sendCodeThrough(
+        services,
+        challenge,
+        field(form, 'channel'),
+        () => replaceChallengeCode(services, challenge),
+        request.ctx,
+      );
+      return renderSignIn(request, reply, { sentTo: channel });
+    } catch (error) {
+      return renderSignIn(request, reply, { error: sendFailure(reply, error) });
+    }
+  });
+
+  app.post('/signin/verify', hidden, async (request, reply) => {
+    const form = readForm(request);
+    const challenge = await pendingSignIn(request);
+    if (!challenge) return redirect(reply, '/signin');
+    try {
+      const result = await completeSignIn(
+        services,
+        challenge.id,
+        { code: field(form, 'code'), trustBrowser: field(form, 'trustBrowser') === 'yes' },
+        request.ctx,
+      );
+      reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
+      setSessionCookie(reply, services.config, result.token);
+      if (result.trustedBrowser) {
+        reply.setCookie(
+          names.trustedBrowser,
+          result.trustedBrowser,
+          cookieOptions(services.config, { maxAgeSeconds: services.config.policy.trustedBrowserDays * 86_400 }),
+        );
+      }
+      return redirect(reply, '/account');
+    } catch (error) {
+      return renderSignIn(request, reply, { error: sendFailure(reply, error) });
+    }
+  });
+
+  // Step-up: a protected change sent the user here with ?return=<where they were>.
+  app.register(async (scope) => {
+    scope.addHook('preHandler', async (request, reply) => {
+      if (!request.auth) return redirect(reply, '/signin');
+    });
+
+    const renderStepUp = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      returnTo: string,
+      extra: Partial<CodePage> = {},
+    ) => {
+      const auth = requireAuth(request);
+      const channels = await listChannels(services, auth.account.id);
+      const title = pageView(request, reply).text('twoStep.stepUpTitle');
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(
+          codePage(request, reply, {
+            title,
+            action: '/account/verify',
+            channels,
+            offerTrust: false,
+            returnTo,
+            ...extra,
+          }),
+        );
+    };
+
+    scope.get('/account/verify', hidden, (request, reply) =>
+      renderStepUp(request, reply, safeReturn((request.query as Record<string, unknown>).return)),
+    );
+
+    scope.post('/account/verify/send', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      const returnTo = safeReturn(field(form, 'return'));
+      try {
+        const challenge = await startStepUp(services, auth, request.ctx);
+        reply.setCookie(PENDING_COOKIE, challenge.id, pendingOptions);
+        const stored = await services.store.challenges.find(challenge.id);
+        if (!stored) throw new AppError('NOT_FOUND');
+        const channel = await sendCodeThrough(
+          services,
+          stored,
+          field(form, 'channel'),
+          () => replaceChallengeCode(services, stored),
+          request.ctx,
+        );
+        return renderStepUp(request, reply, returnTo, { sentTo: channel });
+      } catch (error) {
+        return renderStepUp(request, reply, returnTo, { error: sendFailure(reply, error) });
+      }
+    });
+
+    scope.post('/account/verify', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      const returnTo = safeReturn(field(form, 'return'));
+      const id = request.cookies[PENDING_COOKIE] ?? '';
+      const challenge = await services.store.challenges.find(id);
+      try {
+        if (!challenge || challenge.purpose !== 'step_up' || challenge.subject !== auth.session.id)
+          throw new AppError('CHALLENGE_CLOSED');
+        await answerChallenge(services, auth.account.id, challenge.id, field(form, 'code'), request.ctx);
+        reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
+        return redirect(reply, returnTo);
+      } catch (error) {
+        return renderStepUp(request, reply, returnTo, { error: sendFailure(reply, error) });
+      }
+    });
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    startPortalSignInStep(reply: FastifyReply, challengeId: string): FastifyReply;
+  }
+}
