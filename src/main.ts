@@ -1,7 +1,8 @@
-// The `twostep` command line: serve, migrate, config, and `device` (the terminal device app). Every
+// The `twostep` command line: serve, migrate, config, rollout, and `device` (the terminal device app). Every
 // server setting is an environment variable and a flag of the same name (see `twostep config` and
 // docs/configuration.md).
 import { Command, Option } from 'commander';
+import { registerRolloutCommand } from './cli/rollout-command.ts';
 import {
   type Config,
   ConfigError,
@@ -113,6 +114,17 @@ addSettingFlags(program.command('config').description('print the effective confi
   },
 );
 
+registerRolloutCommand(
+  program,
+  (command) => {
+    try {
+      return configFrom(command);
+    } catch (error) {
+      fail(error);
+    }
+  },
+  addSettingFlags,
+);
 registerDeviceCommands(program);
 
 await program.parseAsync(process.argv);

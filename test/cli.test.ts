@@ -110,4 +110,19 @@ describe('twostep CLI', () => {
     assert.match(result.stdout, /development outbox/);
     assert.match(result.stdout, /shutting down/);
   });
+
+  test('rollout: apply the apple-2013 preset, list, change one country, refuse a bad code', async () => {
+    const applied = await run(['rollout', 'apply-preset', 'apple-2013']);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /two-step verification in 20 countries/);
+    const listed = await run(['rollout', 'list', '--enabled']);
+    assert.equal(listed.stdout.trim().split('\n').length, 21, 'a header and 20 countries');
+    assert.match(listed.stdout, /^NL\s+yes\s+yes\s+2013-05-10$/m);
+    const disabled = await run(['rollout', 'disable', 'nl']);
+    assert.match(disabled.stdout, /NL: two-step no/);
+    assert.doesNotMatch((await run(['rollout', 'list', '--enabled'])).stdout, /^NL/m);
+    const bad = await run(['rollout', 'enable', 'XX']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /INVALID_COUNTRY/);
+  });
 });

@@ -5,8 +5,7 @@ import { systemClock } from '../core/clock.ts';
 import { isAppError } from '../core/errors.ts';
 import { presets } from '../core/rollout.ts';
 import { applyRolloutPreset, listRollout, setCountryFlags } from '../flows/rollout.ts';
-import { migrateToLatest, openDatabase } from '../store/database.ts';
-import { createStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 type ConfigFrom = (command: Command) => Config;
 
@@ -14,8 +13,11 @@ const ACTOR = 'operator:cli';
 
 async function withStore<T>(
   config: Config,
-  work: (deps: { store: ReturnType<typeof createStore>; clock: typeof systemClock }) => Promise<T>,
+  work: (deps: { store: Store; clock: typeof systemClock }) => Promise<T>,
 ): Promise<T> {
+  // Loaded on use: the database driver is heavy, and other commands (the device app) must start fast.
+  const { migrateToLatest, openDatabase } = await import('../store/database.ts');
+  const { createStore } = await import('../store/index.ts');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(db);
