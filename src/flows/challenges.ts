@@ -43,25 +43,35 @@ export async function issueChallenge(
   const code = generateCode(config.policy.codeLength, randomInt);
   const expiresAt = new Date(now.getTime() + config.policy.codeLifetimeMinutes * MINUTE);
   const context = requestOrigin(ctx.ip, ctx.userAgent, now);
-  await store.challenges.create({
-    id,
-    accountId: options.accountId,
+  const payload = {
+    type: 'code',
+    challengeId: id,
+    code,
     purpose: options.purpose,
-    subject: options.subject ?? null,
-    codeHash: hashCode(config.secret, id, code),
-    codeSentAt: now,
-    createdAt: now,
-    expiresAt,
-    maxAttempts: config.policy.codeAttemptsPerChallenge,
-    context: { ...context },
-  });
-  if (options.deviceIds.length > 0) {
-    await hub.push(
-      options.deviceIds,
+    expiresAt: expiresAt.toISOString(),
+    context,
+  };
+  // The code goes out first and the rows follow within milliseconds: nobody can read a code off a
+  // device and type it back before they are written. If writing fails, the devices are told to drop it.
+  if (options.deviceIds.length > 0) await hub.publish(options.deviceIds, payload);
+  try {
+    await store.challenges.create({
       id,
-      { type: 'code', challengeId: id, code, purpose: options.purpose, expiresAt: expiresAt.toISOString(), context },
+      accountId: options.accountId,
+      purpose: options.purpose,
+      subject: options.subject ?? null,
+      codeHash: hashCode(config.secret, id, code),
+      codeSentAt: now,
+      createdAt: now,
       expiresAt,
-    );
+      maxAttempts: config.policy.codeAttemptsPerChallenge,
+      context: { ...context },
+    });
+    await hub.keep(options.deviceIds, id, payload, expiresAt);
+  } catch (error) {
+    if (options.deviceIds.length > 0)
+      await hub.notify(options.deviceIds, { type: 'cancelled', challengeId: id }).catch(() => {});
+    throw error;
   }
   return { id, purpose: options.purpose, expiresAt };
 }

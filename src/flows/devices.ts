@@ -14,6 +14,7 @@ import {
   issueChallenge,
   onChallengeCompleted,
 } from './challenges.ts';
+import { assertMaySendCode } from './channels/send-limits.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import type { AuthenticatedSession } from './sessions.ts';
@@ -120,6 +121,7 @@ export async function startDeviceVerification(
 ): Promise<IssuedChallenge> {
   requireRecentTwoStep(services, auth);
   const device = await ownDevice(services, auth.account.id, deviceId);
+  await assertMaySendCode(services, auth.account.id, `device:${device.id}`);
   return issueChallenge(
     services,
     { accountId: auth.account.id, purpose: 'verify_device', subject: device.id, deviceIds: [device.id] },

@@ -78,7 +78,7 @@ export async function addPhone(
     });
   }
   const target = known ?? phone;
-  await assertMaySendCode(services, auth.account.id);
+  await assertMaySendCode(services, auth.account.id, `phone:${target.e164}`);
   const challenge = await openChallenge(
     services,
     { accountId: auth.account.id, purpose: 'verify_phone', subject: target.id },

@@ -85,7 +85,7 @@ export function registerDeviceSocket(app: FastifyInstance, services: Services): 
           device = found;
           services.hub.attach(device.id, hubSocket);
           send({ type: 'ready', device: { id: device.id, name: device.name, trusted: device.trustedAt !== null } });
-          for (const push of await services.store.devicePushes.pending(device.id, services.clock.now())) send(push);
+          for (const push of await services.hub.pendingFor(device.id, services.clock.now())) send(push);
           return;
         }
         if (message.type === 'deny' && device && typeof message.challengeId === 'string') {

@@ -24,6 +24,7 @@ import { registerHealth } from './health.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerAccountPages } from './pages/account-pages.ts';
 import { registerDevicePage } from './pages/device-page.ts';
+import { registerEnrolmentPages } from './pages/enrolment-pages.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
@@ -153,6 +154,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerTwoStepPages(app, services);
   registerPublicPages(app, services);
   registerAccountPages(app, services);
+  registerEnrolmentPages(app, services);
   registerDevicePage(app, services);
   registerLanguagePage(app, services);
   if (services.mailer.kind === 'outbox' && config.env !== 'production') registerOutbox(app, services);

@@ -1,12 +1,11 @@
 import type { Db } from './database.ts';
 
 export interface DevicePushStore {
-  add(push: {
-    deviceId: string;
-    challengeId: string;
-    payload: Record<string, unknown>;
-    expiresAt: Date;
-  }): Promise<void>;
+  /** The push kept for each device until it expires or is answered; one statement for all devices. */
+  addMany(
+    deviceIds: string[],
+    push: { challengeId: string; payload: Record<string, unknown>; expiresAt: Date },
+  ): Promise<void>;
   /** Pushes still waiting for the device, oldest first. */
   pending(deviceId: string, at: Date): Promise<Record<string, unknown>[]>;
   /** Once a challenge is answered or cancelled its pushes are not delivered any more. */
@@ -15,15 +14,19 @@ export interface DevicePushStore {
 
 export function devicePushStore(db: Db): DevicePushStore {
   return {
-    async add(push) {
+    async addMany(deviceIds, push) {
+      if (deviceIds.length === 0) return;
+      const payload = JSON.stringify(push.payload);
       await db
         .insertInto('device_pushes')
-        .values({
-          device_id: push.deviceId,
-          challenge_id: push.challengeId,
-          payload: JSON.stringify(push.payload),
-          expires_at: push.expiresAt,
-        })
+        .values(
+          deviceIds.map((deviceId) => ({
+            device_id: deviceId,
+            challenge_id: push.challengeId,
+            payload,
+            expires_at: push.expiresAt,
+          })),
+        )
         .execute();
     },
     async pending(deviceId, at) {

@@ -41,7 +41,7 @@ export async function openTestDatabase(name: TestDatabase['name'] = primaryDatab
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   const db = await openDatabase({ databaseUrl: url, schema, poolSize: 20 });
-  await migrateToLatest(db);
+  await migrateToLatest(db, { schema });
   return {
     name,
     db,

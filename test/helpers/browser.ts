@@ -53,6 +53,8 @@ export async function watchContext(context: BrowserContext): Promise<PageWatch> 
   };
   const messages: { type: string; text: string; url: string }[] = [];
   const documents = new Set<string>();
+  const aborted: { url: string; line: string }[] = [];
+  const downloads = new Set<string>();
 
   // Reported from inside the page: the binding and the init script are installed by the DevTools
   // protocol, so the page's own CSP does not block them.
@@ -71,9 +73,15 @@ export async function watchContext(context: BrowserContext): Promise<PageWatch> 
       messages.push(entry);
     });
     page.on('pageerror', (error) => record(`page error: ${error.message}`));
-    page.on('requestfailed', (request) =>
-      record(`request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`),
-    );
+    page.on('requestfailed', (request) => {
+      const line = `request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`;
+      // A navigation that the server answers with an attachment becomes a download, and Chromium
+      // reports the navigation itself as aborted: judged in problems(), once the download is known.
+      if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.isNavigationRequest())
+        aborted.push({ url: request.url(), line });
+      else record(line);
+    });
+    page.on('download', (download) => downloads.add(download.url()));
     page.on('response', (response) => {
       const status = response.status();
       const isDocument = response.request().resourceType() === 'document';
@@ -94,7 +102,8 @@ export async function watchContext(context: BrowserContext): Promise<PageWatch> 
           return !(status && documents.has(`${status} ${m.url}`));
         })
         .map((m) => `console ${m.type}: ${m.text} (${m.url})`);
-      return [...problems, ...fromConsole];
+      const abortedNavigations = aborted.filter((a) => !downloads.has(a.url)).map((a) => a.line);
+      return [...problems, ...abortedNavigations, ...fromConsole];
     },
     console: () => messages.map((m) => `${m.type}: ${m.text}`),
     problemMatching(pattern: RegExp): Promise<string> {

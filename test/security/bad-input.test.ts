@@ -678,6 +678,38 @@ describe('the portal forms', () => {
   });
 });
 
+describe('expensive input', () => {
+  test('the strength estimator looks at no more than the first 64 characters of a hostile password', async () => {
+    // zxcvbn runs on the event loop and its cost climbs steeply with length and l33t symbols: a crafted
+    // 256-character password cost over a second per request, so a few unauthenticated calls to the
+    // meter (or sign-ups) stalled every other request. The cap makes the rest of the password free.
+    const head = 'Tr0ub4dour&3'.repeat(6).slice(0, 64);
+    const verdicts = new Set<string>();
+    for (const tail of [
+      '',
+      'x'.repeat(192),
+      '4$5%1!0@3#7|'.repeat(16).slice(0, 192),
+      ' quiet harbour dawn'.repeat(10),
+    ]) {
+      const response = await t.request({
+        method: 'POST',
+        url: '/api/v1/password/strength',
+        payload: { password: head + tail },
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      verdicts.add(response.body);
+    }
+    assert.equal(verdicts.size, 1, [...verdicts].join('\n'));
+    const weakHead = 'a'.repeat(64);
+    const weak = await t.request({
+      method: 'POST',
+      url: '/api/v1/password/strength',
+      payload: { password: `${weakHead}${'Qz7#vL2!pW9$'.repeat(16)}` },
+    });
+    assert.equal(weak.json().score, 0, 'the verdict is the head’s');
+  });
+});
+
 describe('afterwards', () => {
   test('the server still answers and is ready', async () => {
     const health = await t.request({ method: 'GET', url: '/healthz' });

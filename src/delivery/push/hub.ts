@@ -1,6 +1,8 @@
 // The push hub (SPEC §3.6, docs/device-protocol.md): delivers codes and notices to trusted devices
-// over their live WebSocket. A push is first stored (so a device that connects later still gets
-// it), then published on the key-value port, so whichever node holds the device's socket sends it.
+// over their live WebSocket. A push is published on the key-value port first, so whichever node holds
+// the device's socket sends it at once; it is then kept in the database until it expires, so a device
+// that connects later still gets it. For the few milliseconds between the two, every node also keeps
+// the pushes it saw in a short replay buffer, which a device that connects in that window is sent too.
 import type { Logger } from 'pino';
 import type { DevicePushStore } from '../../store/device-pushes.ts';
 import type { KeyValue } from '../../store/kv/port.ts';
@@ -15,6 +17,14 @@ interface Published {
   payload: Record<string, unknown>;
 }
 
+interface Recent {
+  payload: Record<string, unknown>;
+  seenAt: number;
+}
+
+/** Far longer than the database write the buffer bridges, far shorter than a code's life. */
+const REPLAY_MS = 15_000;
+
 const PUSH_CHANNEL = 'push:devices';
 const REMOVED_CHANNEL = 'push:device-removed';
 
@@ -23,6 +33,7 @@ export class PushHub {
   readonly #pushes: DevicePushStore;
   readonly #log: Logger;
   readonly #sockets = new Map<string, Set<DeviceSocket>>();
+  readonly #recent = new Map<string, Recent[]>();
   #unsubscribe: (() => Promise<void>)[] = [];
 
   constructor(kv: KeyValue, pushes: DevicePushStore, log: Logger) {
@@ -43,15 +54,42 @@ export class PushHub {
     for (const deviceId of [...this.#sockets.keys()]) this.#closeLocally(deviceId, 1001, 'server shutting down');
   }
 
-  /** Stores the push until `expiresAt` and sends it to every connected socket of these devices, on any node. */
+  /** Sends the push to every connected socket of these devices, on any node, then keeps it until `expiresAt`. */
   async push(
     deviceIds: string[],
     challengeId: string,
     payload: Record<string, unknown>,
     expiresAt: Date,
   ): Promise<void> {
-    for (const deviceId of deviceIds) await this.#pushes.add({ deviceId, challengeId, payload, expiresAt });
+    await this.publish(deviceIds, payload);
+    await this.keep(deviceIds, challengeId, payload, expiresAt);
+  }
+
+  /** Sends at once, on every node; not kept unless `keep` follows (after the challenge row exists). */
+  async publish(deviceIds: string[], payload: Record<string, unknown>): Promise<void> {
     await this.#kv.publish(PUSH_CHANNEL, JSON.stringify({ deviceIds, payload } satisfies Published));
+  }
+
+  async keep(
+    deviceIds: string[],
+    challengeId: string,
+    payload: Record<string, unknown>,
+    expiresAt: Date,
+  ): Promise<void> {
+    await this.#pushes.addMany(deviceIds, { challengeId, payload, expiresAt });
+  }
+
+  /** What a device that just authenticated must be sent: kept pushes and the ones still on their way to the database, newest per challenge. */
+  async pendingFor(deviceId: string, at: Date): Promise<Record<string, unknown>[]> {
+    const byChallenge = new Map<unknown, Record<string, unknown>>();
+    for (const payload of await this.#pushes.pending(deviceId, at)) byChallenge.set(payload.challengeId, payload);
+    const now = Date.now();
+    for (const entry of this.#recent.get(deviceId) ?? []) {
+      const expires = Date.parse(String(entry.payload.expiresAt));
+      if (now - entry.seenAt < REPLAY_MS && !(expires <= at.getTime()))
+        byChallenge.set(entry.payload.challengeId, entry.payload);
+    }
+    return [...byChallenge.values()];
   }
 
   /** A notice that is not kept for later (e.g. "this challenge was cancelled"). */
@@ -82,7 +120,22 @@ export class PushHub {
     return count;
   }
 
+  #remember(message: Published): void {
+    const now = Date.now();
+    const { payload } = message;
+    for (const deviceId of message.deviceIds) {
+      const kept = (this.#recent.get(deviceId) ?? []).filter(
+        (e) => now - e.seenAt < REPLAY_MS && e.payload.challengeId !== payload.challengeId,
+      );
+      if (payload.type === 'code') kept.push({ payload, seenAt: now });
+      if (kept.length > 0) this.#recent.set(deviceId, kept);
+      else this.#recent.delete(deviceId);
+    }
+  }
+
   #deliverLocally(message: Published): void {
+    // A code is remembered for the replay window; any later notice about its challenge (cancelled, answered) forgets it.
+    if (typeof message.payload.challengeId === 'string') this.#remember(message);
     const text = JSON.stringify(message.payload);
     for (const deviceId of message.deviceIds) {
       for (const socket of this.#sockets.get(deviceId) ?? []) {

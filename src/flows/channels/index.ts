@@ -45,7 +45,7 @@ export async function sendCodeThrough(
   for (const kind of kinds) {
     const channel = (await kind.list(services, challenge.accountId)).find((c) => c.id === channelId);
     if (!channel) continue;
-    await assertMaySendCode(services, challenge.accountId);
+    await assertMaySendCode(services, challenge.accountId, channelId);
     await kind.deliver(services, challenge, channelId, await newCode(), ctx);
     return channel;
   }

@@ -12,10 +12,14 @@ async function takeFromBudget(services: Services, key: string, limit: number, wi
   }
 }
 
-export async function assertMaySendCode(services: Services, accountId: string): Promise<void> {
+/**
+ * `target` is where the code goes (a phone, a device, the devices of the account): the 30-second gap
+ * stops resends to one target, while the hourly budget counts every code of the account.
+ */
+export async function assertMaySendCode(services: Services, accountId: string, target: string): Promise<void> {
   const { policy } = services.config;
   if (policy.codeSendIntervalSeconds > 0) {
-    const key = `send:gap:${accountId}`;
+    const key = `send:gap:${accountId}:${target}`;
     if (!(await services.kv.setIfAbsent(key, '1', policy.codeSendIntervalSeconds * 1000))) {
       const remaining = (await services.kv.remainingMs(key)) ?? policy.codeSendIntervalSeconds * 1000;
       throw new AppError('TOO_MANY_ATTEMPTS', { retryAfterSeconds: Math.ceil(remaining / 1000) });

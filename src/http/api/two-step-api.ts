@@ -154,16 +154,14 @@ export function registerTwoStepApi(parent: FastifyInstance, services: Services):
     },
     async (request, reply) => {
       const challenge = await startStepUp(services, requireAuth(request), request.ctx);
-      return reply
-        .status(201)
-        .send({
-          challenge: {
-            id: challenge.id,
-            purpose: challenge.purpose,
-            expiresAt: challenge.expiresAt.toISOString(),
-            channels: challenge.channels,
-          },
-        });
+      return reply.status(201).send({
+        challenge: {
+          id: challenge.id,
+          purpose: challenge.purpose,
+          expiresAt: challenge.expiresAt.toISOString(),
+          channels: challenge.channels,
+        },
+      });
     },
   );
 
@@ -205,12 +203,10 @@ export function registerTwoStepApi(parent: FastifyInstance, services: Services):
     },
     async (request, reply) => {
       const { phone, challenge } = await addPhone(services, requireAuth(request), request.body.number, request.ctx);
-      return reply
-        .status(202)
-        .send({
-          phone: phoneJson(phone),
-          challenge: { id: challenge.id, purpose: challenge.purpose, expiresAt: challenge.expiresAt.toISOString() },
-        });
+      return reply.status(202).send({
+        phone: phoneJson(phone),
+        challenge: { id: challenge.id, purpose: challenge.purpose, expiresAt: challenge.expiresAt.toISOString() },
+      });
     },
   );
 

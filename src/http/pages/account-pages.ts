@@ -14,6 +14,7 @@ import {
 } from '../../flows/devices.ts';
 import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
 import { requireRecentTwoStep } from '../../flows/step-up.ts';
+import { type TwoStepStatus, twoStepStatus } from '../../flows/two-step.ts';
 import { en } from '../../text/en.ts';
 import type { TextId } from '../../text/index.ts';
 import { requireAuth } from '../request-context.ts';
@@ -29,7 +30,16 @@ const NOTICES: Record<string, TextId> = {
   password: 'account.saved.password',
   revoked: 'account.sessions.revoked',
   'device-removed': 'account.devices.removedNotice',
+  'two-step-off': 'account.twoStep.offNotice',
 };
+
+/**
+ * Where a device verification started from, to go back there when it is done (the enrolment's
+ * device step). Only a plain path under /account: never an open redirect.
+ */
+function returnPath(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/account(\/[\w-]+)*$/.test(value) ? value : undefined;
+}
 
 function formatTime(locale: string, date: Date): string {
   return `${new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
@@ -70,6 +80,7 @@ async function accountPage(
     error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
   const country = new Intl.DisplayNames([view.locale], { type: 'region' }).of(account.country) ?? account.country;
   const min = services.config.policy.passwordMinLength;
+  const twoStep = await twoStepStatus(services, account);
   return layout(
     request,
     view,
@@ -97,7 +108,7 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
 </section>
 <section class="card" id="security">
   <h2>${text('account.security')}</h2>
-  <dl class="facts"><dt>${text('account.twoStep')}</dt><dd>${text('account.twoStep.off')}</dd></dl>
+  ${twoStepRow(view, twoStep)}
   <h3>${text('account.changePassword')}</h3>
   ${alertBox(errorText(errors.password))}
   <form method="post" action="/account/password">
@@ -125,6 +136,29 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   ${deviceList(view, devices)}
 </section>`,
   );
+}
+
+/** The two-step row of Password & Security: its state, and what can be done about it now. */
+function twoStepRow(view: PageView, status: TwoStepStatus): Html {
+  const { text } = view;
+  const state = status.enabled
+    ? text('account.twoStep.on')
+    : status.available
+      ? text('account.twoStep.off')
+      : text('account.twoStep.unavailable');
+  let action: Html = html``;
+  if (status.enabled)
+    action = html`<p class="row-actions"><a href="/account/two-step">${text('account.twoStep.manage')}</a> <a class="button secondary" href="/account/two-step/disable">${text('account.twoStep.turnOff')}</a></p>`;
+  else if (status.available && status.waitingUntil)
+    action = html`<p class="muted">${text('account.twoStep.waiting', { when: formatDate(view.locale, status.waitingUntil) })}</p>`;
+  else if (status.available)
+    action = html`<p class="muted">${text('account.twoStep.pitch')}</p><p><a class="button" href="/account/two-step">${text('account.twoStep.getStarted')}</a></p>`;
+  return html`<dl class="facts two-step-state"><dt>${text('account.twoStep')}</dt><dd><span class="badge ${status.enabled ? 'ok' : 'off'}">${state}</span></dd></dl>
+  ${action}`;
+}
+
+function formatDate(locale: string, date: Date): string {
+  return `${new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
 }
 
 /** "Trusted devices" in Password & Security: each device with its state, Verify for new ones, Remove. */
@@ -175,10 +209,12 @@ function verifyDevicePage(
   device: DeviceView,
   challengeId: string,
   error?: AppError,
+  returnTo?: string,
 ): string {
   const view = pageView(request, reply);
   const { text } = view;
   const title = text('deviceVerify.title', { device: device.name });
+  const returnField = returnTo ? html`<input type="hidden" name="return" value="${returnTo}">` : '';
   const message = error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
   return layout(
     request,
@@ -190,15 +226,19 @@ function verifyDevicePage(
   <p>${text('deviceVerify.body', { device: device.name, minutes: services.config.policy.codeLifetimeMinutes })}</p>
   ${alertBox(message)}
   <form method="post" action="/account/devices/${device.id}/verify/${challengeId}">
-    ${view.csrf}
+    ${view.csrf}${returnField}
     <label for="code">${text('field.code')}</label>
     <input id="code" name="code" class="code-input" inputmode="numeric" autocomplete="one-time-code" required maxlength="12" autofocus>
     <button type="submit">${text('deviceVerify.submit')}</button>
   </form>
   <form method="post" action="/account/devices/${device.id}/verify" class="inline">
-    ${view.csrf}<button type="submit" class="secondary">${text('deviceVerify.resend')}</button>
+    ${view.csrf}${returnField}<button type="submit" class="secondary">${text('deviceVerify.resend')}</button>
   </form>
-  <p><a href="/account#devices">${text('deviceVerify.back')}</a></p>
+  <p>${
+    returnTo
+      ? html`<a href="${returnTo}">${text('deviceVerify.backToSetup')}</a>`
+      : html`<a href="/account#devices">${text('deviceVerify.back')}</a>`
+  }</p>
 </section>`,
   );
 }
@@ -325,16 +365,24 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
       String((request.params as Record<string, unknown>)[name] ?? '');
 
     scope.post('/account/devices/:id/verify', hidden, async (request, reply) => {
-      readForm(request);
+      const form = readForm(request);
       const auth = requireAuth(request);
       const device = await ownDeviceView(services, auth.account.id, param(request, 'id'));
       const challenge = await startDeviceVerification(services, auth, device.id, request.ctx);
-      return redirect(reply, `/account/devices/${encodeURIComponent(device.id)}/verify/${challenge.id}`);
+      const back = returnPath(field(form, 'return'));
+      return redirect(
+        reply,
+        `/account/devices/${encodeURIComponent(device.id)}/verify/${challenge.id}${back ? `?return=${encodeURIComponent(back)}` : ''}`,
+      );
     });
 
     scope.get('/account/devices/:id/verify/:challenge', hidden, async (request, reply) => {
       const device = await ownDeviceView(services, requireAuth(request).account.id, param(request, 'id'));
-      return html200(reply, verifyDevicePage(request, reply, services, device, param(request, 'challenge')));
+      const back = returnPath((request.query as Record<string, unknown>).return);
+      return html200(
+        reply,
+        verifyDevicePage(request, reply, services, device, param(request, 'challenge'), undefined, back),
+      );
     });
 
     scope.post('/account/devices/:id/verify/:challenge', hidden, async (request, reply) => {
@@ -342,6 +390,7 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
       const auth = requireAuth(request);
       const device = await ownDeviceView(services, auth.account.id, param(request, 'id'));
       const challengeId = param(request, 'challenge');
+      const back = returnPath(field(form, 'return'));
       let trusted: DeviceView;
       try {
         trusted = await confirmDeviceVerification(services, auth, challengeId, field(form, 'code'), request.ctx);
@@ -352,9 +401,10 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
         const shown = error.code === 'NOT_FOUND' ? new AppError('CHALLENGE_CLOSED') : error;
         return html200(
           reply.status(shown.status),
-          verifyDevicePage(request, reply, services, device, challengeId, shown),
+          verifyDevicePage(request, reply, services, device, challengeId, shown, back),
         );
       }
+      if (back) return redirect(reply, `${back}?trusted=${encodeURIComponent(trusted.id)}`);
       return redirect(reply, `/account?trusted=${encodeURIComponent(trusted.id)}#devices`);
     });
 

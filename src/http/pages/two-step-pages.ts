@@ -37,7 +37,10 @@ function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage):
   const view = pageView(request, reply);
   const { text } = view;
   const errorText = page.error
-    ? text(`error.${page.error.code}`, { seconds: page.error.retryAfterSeconds ?? 0, days: 3 })
+    ? text(`error.${page.error.code}`, {
+        seconds: page.error.retryAfterSeconds ?? 0,
+        days: request.server.services.config.policy.waitingPeriodDays,
+      })
     : undefined;
   const returnField = page.returnTo ? html`<input type="hidden" name="return" value="${page.returnTo}">` : '';
   return layout(
@@ -67,7 +70,7 @@ function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage):
   <form method="post" action="${page.action}">
     ${view.csrf}${returnField}
     <label for="code">${text('field.code')}</label>
-    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="12">
+    <input id="code" name="code" class="code-input" inputmode="numeric" autocomplete="one-time-code" required maxlength="12">
     ${page.offerTrust ? html`<p class="checkbox"><input id="trust" name="trustBrowser" type="checkbox" value="yes"><label for="trust">${text('twoStep.trustBrowser')}</label></p>` : ''}
     <button type="submit">${text('twoStep.verify')}</button>
   </form>
