@@ -28,6 +28,11 @@
     expiresIn: 'Expires in {time}',
     placeLocal: 'Local network',
     'purpose.other': 'Verification request',
+    sendToDevices: 'Send a code to {where}',
+    sendBySms: 'Text a code to {where}',
+    sending: 'Sending…',
+    codeSent: 'We sent a code to {where}.',
+    noChannels: 'This account has no trusted device or phone that can receive a code.',
   };
   let strings = {};
   try {
@@ -52,6 +57,13 @@
   const template = $('code-template');
   const noticeBox = $('device-notice');
   const errorBox = $('device-error');
+  const twoStepBox = $('pair-two-step');
+  const twoStepNotice = $('two-step-notice');
+  const twoStepError = $('two-step-error');
+  const channelList = $('two-step-channels');
+  const codeForm = $('two-step-form');
+  const codeInput = $('two-step-code');
+  const backButton = $('two-step-back');
   const signedIn = root.dataset.signedIn === 'yes';
 
   // ---- messages -------------------------------------------------------------------------------
@@ -398,33 +410,119 @@
     showPairing();
   }
 
-  async function pair(event) {
-    event.preventDefault();
-    showError('');
-    showNotice('');
-    if (!pairForm.reportValidity()) return;
-    const button = pairForm.querySelector('button[type="submit"]');
+  /** A pending sign-in that still needs a code: { id, pairName }. */
+  let pendingChallenge;
+
+  function setBusy(button, busyText) {
     const label = button.textContent;
     button.disabled = true;
-    button.textContent = text('working');
-    const fields = pairForm.elements;
-    let signedInHere = false;
+    button.textContent = busyText;
+    return () => {
+      button.disabled = false;
+      button.textContent = label;
+    };
+  }
+
+  function showTwoStepMessage(box, message) {
+    box.textContent = message || '';
+    box.hidden = !message;
+  }
+
+  /** The code step of a sign-in with two-step verification, in place of the pairing form. */
+  function showTwoStep(challenge, pairName) {
+    pendingChallenge = { id: challenge.id, pairName };
+    showTwoStepMessage(twoStepNotice, '');
+    showTwoStepMessage(twoStepError, '');
+    channelList.replaceChildren();
+    const channels = Array.isArray(challenge.channels) ? challenge.channels : [];
+    for (const channel of channels) {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'secondary';
+      button.dataset.channel = channel.id;
+      button.textContent = text(channel.type === 'device' ? 'sendToDevices' : 'sendBySms', { where: channel.label });
+      button.addEventListener('click', () => {
+        sendCode(button, channel).catch(() => showTwoStepMessage(twoStepError, text('internal')));
+      });
+      item.append(button);
+      channelList.append(item);
+    }
+    if (channels.length === 0) showTwoStepMessage(twoStepError, text('noChannels'));
+    codeForm.reset();
+    pairForm.hidden = true;
+    twoStepBox.hidden = false;
+    channelList.querySelector('button')?.focus();
+  }
+
+  function hideTwoStep() {
+    pendingChallenge = undefined;
+    channelList.replaceChildren();
+    codeForm.reset();
+    showTwoStepMessage(twoStepNotice, '');
+    showTwoStepMessage(twoStepError, '');
+    twoStepBox.hidden = true;
+    pairForm.hidden = false;
+  }
+
+  async function sendCode(button, channel) {
+    if (!pendingChallenge) return;
+    showTwoStepMessage(twoStepNotice, '');
+    showTwoStepMessage(twoStepError, '');
+    const done = setBusy(button, text('sending'));
     try {
-      if (!signedIn) {
-        // The session this makes is only for pairing; it is ended again below.
-        const signin = await postJson('/api/v1/signin', {
-          email: fields.namedItem('email').value.trim(),
-          password: fields.namedItem('password').value,
-        });
-        if (!signin.ok) {
-          showError(errorMessage(signin));
+      const sent = await postJson(`/api/v1/challenges/${encodeURIComponent(pendingChallenge.id)}/send`, {
+        channel: channel.id,
+      });
+      if (!sent.ok) {
+        showTwoStepMessage(twoStepError, errorMessage(sent));
+        return;
+      }
+      showTwoStepMessage(twoStepNotice, text('codeSent', { where: sent.data?.channel?.label ?? channel.label }));
+      codeInput.focus();
+    } finally {
+      done();
+    }
+  }
+
+  async function verifyCode(event) {
+    event.preventDefault();
+    if (!pendingChallenge || !codeForm.reportValidity()) return;
+    showTwoStepMessage(twoStepError, '');
+    const button = codeForm.querySelector('button[type="submit"]');
+    const done = setBusy(button, text('working'));
+    const { id, pairName } = pendingChallenge;
+    try {
+      const verified = await postJson(`/api/v1/challenges/${encodeURIComponent(id)}/verify`, {
+        code: codeInput.value.replace(/\s/g, ''),
+      });
+      if (!verified.ok) {
+        const code = verified.data?.error?.code;
+        if (code === 'CHALLENGE_CLOSED' || verified.status === 404) {
+          // Over for good (too many wrong codes, or too late): back to email and password.
+          hideTwoStep();
+          showError(errorMessage(verified));
           return;
         }
-        signedInHere = true;
+        showTwoStepMessage(twoStepError, errorMessage(verified));
+        codeInput.select();
+        return;
       }
+      // Signed in now (the session cookie is set): the pairing goes on exactly as without a code.
+      hideTwoStep();
+      await registerDevice(pairName, true);
+    } catch {
+      showTwoStepMessage(twoStepError, text('internal'));
+    } finally {
+      done();
+    }
+  }
+
+  /** Makes the key and registers it; `signedInHere`: the session was made for this and ends with it. */
+  async function registerDevice(name, signedInHere) {
+    try {
       const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
       const jwk = await crypto.subtle.exportKey('jwk', keys.publicKey);
-      const name = fields.namedItem('name').value.trim();
       const registered = await postJson('/api/v1/devices', {
         name,
         model: describeThisBrowser(),
@@ -445,8 +543,42 @@
       showError(text('internal'));
     } finally {
       if (signedInHere) await postJson('/api/v1/signout', {}).catch(() => {});
-      button.disabled = false;
-      button.textContent = label;
+    }
+  }
+
+  async function pair(event) {
+    event.preventDefault();
+    showError('');
+    showNotice('');
+    if (!pairForm.reportValidity()) return;
+    const button = pairForm.querySelector('button[type="submit"]');
+    const done = setBusy(button, text('working'));
+    const fields = pairForm.elements;
+    const name = fields.namedItem('name').value.trim();
+    try {
+      if (signedIn) {
+        await registerDevice(name, false);
+        return;
+      }
+      // The session this makes is only for pairing; registerDevice ends it again.
+      const signin = await postJson('/api/v1/signin', {
+        email: fields.namedItem('email').value.trim(),
+        password: fields.namedItem('password').value,
+      });
+      if (!signin.ok) {
+        showError(errorMessage(signin));
+        return;
+      }
+      if (signin.data?.status === 'two_step_required' && signin.data.challenge) {
+        // No session yet: it comes with the right code (verifyCode).
+        showTwoStep(signin.data.challenge, name);
+        return;
+      }
+      await registerDevice(name, true);
+    } catch {
+      showError(text('internal'));
+    } finally {
+      done();
     }
   }
 
@@ -475,6 +607,11 @@
       return;
     }
     pairForm.addEventListener('submit', pair);
+    codeForm.addEventListener('submit', verifyCode);
+    backButton.addEventListener('click', () => {
+      hideTwoStep();
+      showError('');
+    });
     forgetButton.addEventListener('click', () => {
       forget().catch(() => showError(text('internal')));
     });

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { freePort, GOOD_PASSWORD, startListeningTestApp, type TestApp } from './helpers/app.ts';
 import { type CliResult, runCli, startCli } from './helpers/cli.ts';
 import { bearer, createVerifiedAccount, signInToken } from './helpers/journeys.ts';
+import { enrolTwoStep, otherCode, smsCode } from './helpers/two-step.ts';
 
 let t: TestApp & { baseUrl: string };
 const home = mkdtempSync(join(tmpdir(), 'twostep-device-app-'));
@@ -79,6 +80,12 @@ async function answer(token: string, challengeId: string, code: string) {
     headers: bearer(token),
     payload: { code },
   });
+}
+
+async function sessionCount(token: string): Promise<number> {
+  const response = await t.request({ method: 'GET', url: '/api/v1/sessions', headers: bearer(token) });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json().sessions.length;
 }
 
 function assertFailed(result: CliResult, message: RegExp): void {
@@ -154,6 +161,67 @@ describe('twostep device (the terminal device app)', () => {
     assert.equal(result.code, 77);
     assert.ok(!existsSync(file));
     assert.deepEqual(await listDevices(token), []);
+  });
+
+  test('pair: an account with two-step verification on asks for a channel and the code it sent', async () => {
+    const { email, password, phone, token } = await enrolTwoStep(t);
+    const file = newFilePath();
+    const pair = startCli(['device', 'pair', '--server', t.baseUrl, '--name', 'Two-step box', '--file', file], env);
+    try {
+      pair.write(`${email}\n${password}\n\n`); // an empty choice is the first channel
+      await pair.nextErrorLine((l) => l.includes('Code sent: text message to'), 'the code to be sent');
+      assert.ok(
+        pair.stderrLines.some((l) => /^ {2}1\. text message to •••• \d\d$/.test(l)),
+        pair.stderrLines.join('\n'),
+      );
+      pair.write(`${await smsCode(t, phone)}\n`);
+      const result = await pair.done();
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /Paired "Two-step box"/);
+      assert.ok(!result.stderr.includes('not support'), result.stderr);
+    } finally {
+      pair.child.kill();
+    }
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    assert.deepEqual(
+      (await listDevices(token)).map((d) => [d.id, d.name, d.trusted]),
+      [[saved.deviceId, 'Two-step box', false]],
+    );
+    // The pairing session was signed out: only the enrolment session remains.
+    assert.equal(await sessionCount(token), 1);
+  });
+
+  test('pair: a wrong code can be typed again while attempts are left; input ending at the code fails', async () => {
+    const { email, password, phone, token } = await enrolTwoStep(t);
+    const file = newFilePath();
+    const pair = startCli(['device', 'pair', '--server', t.baseUrl, '--file', file], env);
+    try {
+      pair.write(`${email}\n${password}\n1\n`);
+      await pair.nextErrorLine((l) => l.startsWith('Code sent: '), 'the code to be sent');
+      const code = await smsCode(t, phone);
+      pair.write(`${otherCode(code)}\n`);
+      await pair.nextErrorLine((l) => /That code is not right; \d+ attempts? left\./.test(l), 'the retry notice');
+      pair.write(`${code}\n`);
+      const result = await pair.done();
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      pair.child.kill();
+    }
+    assert.equal((await listDevices(token)).length, 1);
+    assert.equal(await sessionCount(token), 1);
+
+    // Without a code the pairing stops before anything is registered or written.
+    const other = newFilePath();
+    const noCode = await runCli(
+      ['device', 'pair', '--server', t.baseUrl, '--file', other],
+      `${email}\n${password}\n\n`,
+      env,
+    );
+    assertFailed(noCode, /No answer for "Code:"/);
+    assert.equal(noCode.code, 66);
+    assert.ok(!existsSync(other));
+    assert.equal((await listDevices(token)).length, 1);
+    assert.equal(await sessionCount(token), 1);
   });
 
   test('pair: an unreachable server, a bad address or missing answers fail clearly', async () => {

@@ -1,5 +1,6 @@
-// `twostep device pair` (docs/device-protocol.md §1): sign in, create the key pair, register the
-// public key, keep the credential and private key in a 0600 file, sign the pairing session out.
+// `twostep device pair` (docs/device-protocol.md §1): sign in (with a code when the account asks for
+// one), create the key pair, register the public key, keep the credential and private key in a 0600
+// file, sign the pairing session out.
 import { arch, hostname, type as osType, release } from 'node:os';
 import { callApi, failWith, parseServer, serverError, travelsInClear } from './api-client.ts';
 import { DeviceAppError, EXIT } from './app-error.ts';
@@ -11,7 +12,7 @@ import {
   writeDeviceFile,
 } from './device-file.ts';
 import { createDeviceKeys } from './keys.ts';
-import { createPrompter } from './prompts.ts';
+import { askChoice, createPrompter, type Prompter } from './prompts.ts';
 
 export interface PairOptions {
   server: string;
@@ -40,15 +41,59 @@ function alreadyPaired(path: string): DeviceAppError {
   );
 }
 
-async function signIn(server: string, email: string, password: string): Promise<string> {
+interface Channel {
+  id: string;
+  type: string;
+  label: string;
+}
+
+interface Challenge {
+  id: string;
+  channels: Channel[];
+}
+
+function describeChannel(channel: Channel): string {
+  if (channel.type === 'sms') return `text message to ${channel.label}`;
+  if (channel.type === 'device') return `trusted device (${channel.label})`;
+  return channel.label;
+}
+
+/** The code step of a two-step sign-in: choose a channel, send the code, answer with it. */
+async function secondStep(server: string, challenge: Challenge, prompter: Prompter): Promise<string> {
+  const { channels } = challenge;
+  if (channels.length === 0)
+    throw new DeviceAppError('This account asks for a code at sign-in but has nowhere to send it.', EXIT.refused);
+  process.stderr.write(
+    `This account asks for a code too. Send it to:\n${channels.map((c, i) => `  ${i + 1}. ${describeChannel(c)}\n`).join('')}`,
+  );
+  const channel = channels[await askChoice(prompter, `Choice [1-${channels.length}, Enter for 1]: `, channels.length)];
+  const path = `/api/v1/challenges/${encodeURIComponent(challenge.id)}`;
+  const sent = await callApi(server, { method: 'POST', path: `${path}/send`, json: { channel: channel.id } });
+  if (sent.status !== 202) failWith('Sending the code failed', sent);
+  process.stderr.write(`Code sent: ${describeChannel(channel)}.\n`);
+  for (;;) {
+    const code = (await prompter.ask('Code: ')).replace(/\s/g, '');
+    if (!code) continue;
+    const answer = await callApi(server, { method: 'POST', path: `${path}/verify`, json: { code } });
+    if (answer.status === 200 && typeof answer.body.token === 'string') return answer.body.token;
+    const error = serverError(answer);
+    const detail = (answer.body.error as { detail?: { attemptsLeft?: unknown } } | undefined)?.detail;
+    const attemptsLeft = typeof detail?.attemptsLeft === 'number' ? detail.attemptsLeft : 0;
+    if (error?.code !== 'CODE_WRONG') failWith('Sign-in failed', answer);
+    if (attemptsLeft === 0)
+      throw new DeviceAppError(
+        'That code is not right, and no attempts are left. Run `twostep device pair` again for a new code.',
+        EXIT.refused,
+      );
+    process.stderr.write(`That code is not right; ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.\n`);
+  }
+}
+
+async function signIn(server: string, email: string, password: string, prompter: Prompter): Promise<string> {
   const answer = await callApi(server, { method: 'POST', path: '/api/v1/signin', json: { email, password } });
-  const twoStep =
-    answer.body.status === 'two_step_required' || serverError(answer)?.code.toUpperCase() === 'TWO_STEP_REQUIRED';
-  if (twoStep)
-    throw new DeviceAppError(
-      'This account asks for a second step at sign-in, which this version of `twostep device pair` does not support yet.',
-      EXIT.refused,
-    );
+  const challenge = answer.body.challenge as Challenge | undefined;
+  if (answer.status === 200 && answer.body.status === 'two_step_required' && challenge)
+    return secondStep(server, challenge, prompter);
   if (answer.status !== 200 || typeof answer.body.token !== 'string') failWith('Sign-in failed', answer);
   return answer.body.token;
 }
@@ -73,17 +118,16 @@ export async function pairDevice(options: PairOptions): Promise<number> {
     process.stderr.write(`warning: ${server} is plain http: your password can be read on the way. Prefer https.\n`);
 
   const prompter = createPrompter();
-  let email: string;
-  let password: string;
+  let sessionToken: string;
   try {
-    email = (await prompter.ask('Email: ')).trim();
+    const email = (await prompter.ask('Email: ')).trim();
     if (!email) throw new DeviceAppError('An email address is needed to pair.', EXIT.noInput);
-    password = await prompter.askSecret('Password: ');
+    const password = await prompter.askSecret('Password: ');
+    sessionToken = await signIn(server, email, password, prompter);
   } finally {
     prompter.close();
   }
 
-  const sessionToken = await signIn(server, email, password);
   try {
     const keys = createDeviceKeys();
     const answer = await callApi(server, {

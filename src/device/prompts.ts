@@ -133,3 +133,13 @@ export function createPrompter(
 ): Prompter {
   return input.isTTY ? terminalPrompter(input, output) : pipedPrompter(input, output);
 }
+
+/** A number from 1 to `count`, asked until one is given; an empty answer is 1. Returns the 0-based index. */
+export async function askChoice(prompter: Prompter, question: string, count: number): Promise<number> {
+  for (;;) {
+    const answer = (await prompter.ask(question)).trim();
+    if (!answer) return 0;
+    const choice = Number(answer);
+    if (Number.isInteger(choice) && choice >= 1 && choice <= count) return choice - 1;
+  }
+}

@@ -100,6 +100,10 @@ export const en = {
   'device.pair.submit': 'Pair this device',
   'device.pair.working': 'Pairing…',
   'device.pair.done': 'Paired. Now verify this device on your account page with the code that will appear here.',
+  'device.twoStep.body':
+    'Your account also asks for a code. Choose where we send it, then type it below to pair this browser.',
+  'device.twoStep.sending': 'Sending…',
+  'device.twoStep.back': 'Start again',
   'device.status.connecting': 'Connecting…',
   'device.status.trusted': 'Connected · trusted device',
   'device.status.waiting': 'Connected · waiting for verification on your account page',

@@ -104,6 +104,10 @@ export const nl: Record<TextId, string> = {
   'device.pair.submit': 'Dit apparaat koppelen',
   'device.pair.working': 'Bezig met koppelen…',
   'device.pair.done': 'Gekoppeld. Verifieer dit apparaat nu op uw accountpagina met de code die hier verschijnt.',
+  'device.twoStep.body':
+    'Uw account vraagt ook om een code. Kies waar we die naartoe sturen en typ hem hieronder om deze browser te koppelen.',
+  'device.twoStep.sending': 'Versturen…',
+  'device.twoStep.back': 'Opnieuw beginnen',
   'device.status.connecting': 'Verbinden…',
   'device.status.trusted': 'Verbonden · vertrouwd apparaat',
   'device.status.waiting': 'Verbonden · wacht op verificatie op uw accountpagina',

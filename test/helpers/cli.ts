@@ -19,6 +19,8 @@ export interface RunningCli {
   write(text: string): void;
   /** Resolves with the first stdout line (seen or still to come) that matches; fails after `timeoutMs`. */
   nextLine(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  /** Like nextLine, for stderr (where prompts and progress go). */
+  nextErrorLine(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   /** Like nextLine, for stdout lines that are JSON objects. */
   nextEvent(match: (event: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>>;
   /** Resolves when the process has exited; fails after `timeoutMs`. */
@@ -55,15 +57,16 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   const stderrLines: string[] = [];
   let stdout = '';
   let stderr = '';
-  const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  const collect = (into: string[], notify: boolean) => {
+  type Waiter = { match: (line: string) => boolean; resolve: (line: string) => void };
+  const stdoutWaiters: Waiter[] = [];
+  const stderrWaiters: Waiter[] = [];
+  const collect = (into: string[], waiters: Waiter[]) => {
     let partial = '';
     return (chunk: Buffer): void => {
       const parts = (partial + String(chunk)).split('\n');
       partial = parts.pop() ?? '';
       for (const line of parts) {
         into.push(line);
-        if (!notify) continue;
         for (const waiter of [...waiters]) {
           if (waiter.match(line)) {
             waiters.splice(waiters.indexOf(waiter), 1);
@@ -73,8 +76,8 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
       }
     };
   };
-  const onStdout = collect(stdoutLines, true);
-  const onStderr = collect(stderrLines, false);
+  const onStdout = collect(stdoutLines, stdoutWaiters);
+  const onStderr = collect(stderrLines, stderrWaiters);
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk;
     onStdout(chunk);
@@ -87,12 +90,15 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
   child.stdin?.on('error', () => {});
   const exited = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   const dump = (): string => `stdout:\n${stdout}\nstderr:\n${stderr}`;
-  const nextLine = (match: (line: string) => boolean, what: string, timeoutMs = WAIT_MS): Promise<string> => {
-    const seen = stdoutLines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    const found = new Promise<string>((resolve) => waiters.push({ match, resolve }));
-    return bounded(found, timeoutMs, what, dump);
-  };
+  const waitFor =
+    (lines: string[], waiters: Waiter[]) =>
+    (match: (line: string) => boolean, what: string, timeoutMs = WAIT_MS): Promise<string> => {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      const found = new Promise<string>((resolve) => waiters.push({ match, resolve }));
+      return bounded(found, timeoutMs, what, dump);
+    };
+  const nextLine = waitFor(stdoutLines, stdoutWaiters);
   return {
     child,
     stdoutLines,
@@ -101,6 +107,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): Runn
       child.stdin?.write(text);
     },
     nextLine,
+    nextErrorLine: waitFor(stderrLines, stderrWaiters),
     async nextEvent(match, what) {
       const line = await nextLine((l) => {
         const event = parseJson(l);

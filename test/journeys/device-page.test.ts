@@ -21,6 +21,7 @@ import {
   watchContext,
 } from '../helpers/browser.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
+import { enrolTwoStep, otherCode, smsCode } from '../helpers/two-step.ts';
 
 const WAIT_MS = 10_000;
 const DEVICE_NAME = 'Ann’s phone';
@@ -338,5 +339,86 @@ describe('the device page in a signed-in browser, switched to Dutch', () => {
     const listed = await server().request({ method: 'GET', url: '/api/v1/devices', headers: bearer(token) });
     assert.deepEqual(listed.json().devices, [], 'the account no longer lists the device');
     assertNoProblems(watch, 'the phone');
+  });
+});
+
+describe('the device page for an account with two-step verification on', () => {
+  test('pairs a new browser after the code step: a wrong code is refused, the SMS code signs in', async (s) => {
+    const owner = await enrolTwoStep(server());
+    const { context, watch } = await openContext(PHONE);
+    s.after(() => context.close());
+    const phone = await context.newPage();
+    await phone.goto('/device');
+    await waitForHeading(phone, 'Trusted device');
+    const codeStep = phone.locator('#pair-two-step');
+    assert.ok(await codeStep.isHidden(), 'the code step is hidden until it is needed');
+
+    await phone.getByLabel('Email').fill(owner.email);
+    await phone.getByLabel('Password', { exact: true }).fill(owner.password);
+    await phone.getByLabel('Device name').fill('Second phone');
+    await phone.getByRole('button', { name: 'Pair this device' }).click();
+
+    // The password was right, but the account wants a code: the step shows in the page, no session yet.
+    await phone.getByRole('heading', { level: 3, name: 'Verify it’s you' }).waitFor();
+    assert.ok(await phone.locator('#pair-form').isHidden(), 'the pairing form makes way for the code step');
+    assert.ok(!(await context.cookies()).some((c) => c.name === 'twostep_session'), 'no session before the code');
+    const channels = codeStep.getByRole('list').getByRole('button');
+    assert.deepEqual(await channels.allInnerTexts(), [`Text a code to •••• ${owner.phone.slice(-2)}`]);
+    const input = phone.getByLabel('Code');
+    assert.equal(await input.getAttribute('inputmode'), 'numeric');
+    assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
+    await assertAccessible(phone);
+
+    await channels.first().click();
+    await codeStep
+      .getByRole('status')
+      .filter({ hasText: `We sent a code to •••• ${owner.phone.slice(-2)}.` })
+      .waitFor();
+    const code = await smsCode(server(), owner.phone);
+    await phoneScreenshot(phone, 'device-two-step');
+
+    await input.fill(otherCode(code));
+    await phone.getByRole('button', { name: 'Verify', exact: true }).click();
+    await codeStep.getByRole('alert').filter({ hasText: 'That code is not right.' }).waitFor();
+    assert.ok(await codeStep.isVisible(), 'a wrong code keeps the code step');
+    assert.ok(await phone.locator('#pair').isVisible());
+    await assertAccessible(phone);
+
+    await input.fill(code);
+    await phone.getByRole('button', { name: 'Verify', exact: true }).click();
+    await phone.getByRole('heading', { level: 2, name: 'Second phone' }).waitFor();
+    await phone.locator('#device-status[data-state="waiting"]').waitFor();
+    assert.match(await phone.locator('#device-status').innerText(), /waiting for verification/);
+    assert.ok(await phone.locator('#pair').isHidden(), 'the pairing form is gone');
+    const cookies = await context.cookies();
+    assert.ok(
+      cookies.some((c) => c.name === 'twostep_device' && c.httpOnly),
+      'the device holds its credential',
+    );
+    assert.ok(!cookies.some((c) => c.name === 'twostep_session'), 'the session used for pairing was ended');
+
+    const listed = await server().request({ method: 'GET', url: '/api/v1/devices', headers: bearer(owner.token) });
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.deepEqual(
+      listed.json().devices.map((d: { name: string; trusted: boolean }) => ({ name: d.name, trusted: d.trusted })),
+      [{ name: 'Second phone', trusted: false }],
+    );
+
+    // The wrong code was answered 400 on purpose, and the browser reports that response; nothing else may show.
+    const problems = watch.problems();
+    const expected = (p: string): boolean =>
+      /^HTTP 400 for fetch .*\/api\/v1\/challenges\/[^/]+\/verify$/.test(p) ||
+      /^console error: Failed to load resource: the server responded with a status of 400 .*\/api\/v1\/challenges\/[^/]+\/verify\)$/.test(
+        p,
+      );
+    assert.ok(
+      problems.some((p) => /^HTTP 400 for fetch .*\/verify$/.test(p)),
+      `the wrong code was answered 400:\n${problems.join('\n')}`,
+    );
+    assert.deepEqual(
+      problems.filter((p) => !expected(p)),
+      [],
+      `the phone's browser console:\n${watch.console().join('\n')}`,
+    );
   });
 });

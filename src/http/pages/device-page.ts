@@ -31,6 +31,11 @@ const SCRIPT_TEXT = {
   'purpose.verify_device': 'device.code.purpose.verify_device',
   'purpose.sign_in': 'device.code.purpose.sign_in',
   'purpose.other': 'device.code.purpose.other',
+  sendToDevices: 'twoStep.sendToDevices',
+  sendBySms: 'twoStep.sendBySms',
+  sending: 'device.twoStep.sending',
+  codeSent: 'twoStep.codeSent',
+  noChannels: 'twoStep.noChannels',
 } satisfies Record<string, TextId>;
 
 function devicePage(request: FastifyRequest, reply: FastifyReply): string {
@@ -67,6 +72,19 @@ function devicePage(request: FastifyRequest, reply: FastifyReply): string {
     <p id="pair-name-hint" class="hint">${text('hint.deviceName')}</p>
     <button type="submit">${text('device.pair.submit')}</button>
   </form>
+  <div id="pair-two-step" class="pair-two-step" hidden>
+    <h3 id="two-step-title">${text('twoStep.signInTitle')}</h3>
+    <p id="two-step-body">${text('device.twoStep.body')}</p>
+    <div id="two-step-notice" class="notice" role="status" hidden></div>
+    <div id="two-step-error" class="alert" role="alert" hidden></div>
+    <ul id="two-step-channels" class="channels" aria-labelledby="two-step-title"></ul>
+    <form id="two-step-form" method="post" action="/device">
+      <label for="two-step-code">${text('field.code')}</label>
+      <input id="two-step-code" name="code" class="code-input" inputmode="numeric" autocomplete="one-time-code" required maxlength="12">
+      <button type="submit">${text('twoStep.verify')}</button>
+    </form>
+    <button type="button" id="two-step-back" class="link two-step-back">${text('device.twoStep.back')}</button>
+  </div>
 </section>
 
 <section id="paired" aria-labelledby="device-name" hidden>
