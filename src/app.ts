@@ -10,6 +10,7 @@ import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
 import { PushHub } from './delivery/push/hub.ts';
 import { createSmsSender } from './delivery/sms/index.ts';
 import type { Services } from './flows/context.ts';
+import { sendEndedWaitingNotices } from './flows/two-step.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
 import { loadBlocklist } from './passwords/blocklist.ts';
 import { createPasswordHasher } from './passwords/hasher.ts';
@@ -68,10 +69,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     passwordChecks: { blocklist: loadBlocklist(), guessability },
   };
   const server = await buildServer(services);
+  // Background duty: the end-of-waiting-period emails. Every node may sweep; the store hands each account to one.
+  const sweeper = setInterval(() => {
+    sendEndedWaitingNotices(services).catch((error: unknown) =>
+      log.warn({ err: error }, 'waiting-period sweep failed'),
+    );
+  }, 60_000);
+  sweeper.unref();
   return {
     server,
     services,
     async close() {
+      clearInterval(sweeper);
       await server.close();
       await hub.stop();
       if (!options.mailer) await mailer.close();

@@ -14,6 +14,7 @@ import {
 import { assertMaySendCode } from './channels/send-limits.ts';
 import { sendSmsCode } from './channels/sms-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { notifyOwner } from './notify.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -114,6 +115,7 @@ export async function confirmPhone(
   const challenge = await answerChallenge(services, auth.account.id, challengeId, code, ctx);
   const phone = await services.store.phones.find(challenge.subject ?? '');
   if (!phone) throw new AppError('NOT_FOUND');
+  await notifyOwner(services, auth.account, 'phoneAdded', { number: phoneView(phone).number });
   return phoneView(phone);
 }
 
@@ -124,6 +126,7 @@ export async function removePhone(
   ctx: RequestContext,
 ): Promise<void> {
   requireRecentTwoStep(services, auth);
+  const phone = await services.store.phones.find(phoneId);
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
     if (!(await tx.phones.remove(auth.account.id, phoneId, now))) throw new AppError('NOT_FOUND');
@@ -136,4 +139,5 @@ export async function removePhone(
       details: { phone: phoneId },
     });
   });
+  await notifyOwner(services, auth.account, 'phoneRemoved', { number: phone ? phoneView(phone).number : '' });
 }

@@ -11,7 +11,9 @@ import { answerChallenge, type IssuedChallenge, openChallenge } from './challeng
 import './channels/all.ts';
 import { type Channel, listChannels } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { notifyOwner } from './notify.ts';
 import { claimPasswordAttempt } from './password-throttle.ts';
+import { requestOrigin } from './request-origin.ts';
 import { startSession } from './sessions.ts';
 import { sendVerificationEmail } from './sign-up.ts';
 
@@ -93,7 +95,7 @@ export async function completeSignIn(
   if (!account || account.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
   const now = services.clock.now();
-  return services.store.transaction(async (tx) => {
+  const result = await services.store.transaction(async (tx) => {
     const session = await startSession(services, tx, account, 'two-step', ctx);
     if (!input.trustBrowser)
       return { status: 'signed_in' as const, token: session.token, sessionId: session.id, account };
@@ -121,6 +123,13 @@ export async function completeSignIn(
       trustedBrowser: browser.token,
     };
   });
+  // A sign-in with a code is by definition from a browser or device that was not trusted: tell the
+  // owner. The session stands even if the mail relay is down; the failure is logged, not hidden.
+  const where = requestOrigin(ctx.ip, ctx.userAgent, now);
+  await notifyOwner(services, account, 'newSignIn', { browser: where.browser, ip: where.ip, place: where.place }).catch(
+    (error: unknown) => services.log.warn({ err: error, account: account.id }, 'new sign-in notice could not be sent'),
+  );
+  return result;
 }
 
 async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {

@@ -51,6 +51,8 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
     security_changed_at: null,
     recovery_key_hash: null,
     recovery_key_created_at: null,
+    waiting_notice_requested_at: null,
+    waiting_notice_sent_at: null,
   };
   const confirmBy = new Date(now.getTime() - config.policy.emailTokenHours * HOUR);
   const created = await store.transaction(async (tx) => {

@@ -10,6 +10,7 @@ import { twoStepChangedMessage } from '../delivery/email/messages.ts';
 import type { Account } from '../store/accounts.ts';
 import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { notifyOwner } from './notify.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -48,13 +49,31 @@ export async function twoStepStatus(services: Services, account: Account): Promi
   };
 }
 
-function assertEligible(services: Services, status: TwoStepStatus): void {
+async function assertEligible(services: Services, accountId: string, status: TwoStepStatus): Promise<void> {
   if (status.enabled) throw new AppError('TWO_STEP_ALREADY_ON');
   if (!status.available) throw new AppError('TWO_STEP_NOT_AVAILABLE');
-  if (status.waitingUntil)
+  if (status.waitingUntil) {
+    // They tried during the wait: an email tells them when it is over (sendEndedWaitingNotices).
+    await services.store.accounts.requestWaitingNotice(accountId, services.clock.now());
     throw new AppError('TWO_STEP_WAITING_PERIOD', {
       detail: { days: services.config.policy.waitingPeriodDays, until: status.waitingUntil.toISOString() },
     });
+  }
+}
+
+/** Emails every owner whose waiting period has ended and who asked to know; each once. Run periodically. */
+export async function sendEndedWaitingNotices(services: Services): Promise<number> {
+  const now = services.clock.now();
+  const changedBefore = new Date(now.getTime() - services.config.policy.waitingPeriodDays * DAY);
+  const accounts = await services.store.accounts.claimWaitingNotices(changedBefore, now, 100);
+  for (const account of accounts) {
+    await notifyOwner(services, account, 'waitingPeriodOver', {
+      url: `${services.config.publicUrl}/account/two-step`,
+    }).catch((error: unknown) =>
+      services.log.warn({ err: error, account: account.id }, 'waiting-period notice could not be sent'),
+    );
+  }
+  return accounts.length;
 }
 
 /**
@@ -63,7 +82,7 @@ function assertEligible(services: Services, status: TwoStepStatus): void {
  */
 export async function createRecoveryKey(services: Services, auth: AuthenticatedSession): Promise<string> {
   if (auth.account.two_step_enabled_at) requireRecentTwoStep(services, auth);
-  else assertEligible(services, await twoStepStatus(services, auth.account));
+  else await assertEligible(services, auth.account.id, await twoStepStatus(services, auth.account));
   const key = generateRecoveryKey(randomInt);
   await services.kv.set(`recovery-key:pending:${auth.account.id}`, await services.hasher.hash(key), PENDING_KEY_TTL_MS);
   return key;
@@ -87,11 +106,12 @@ export async function confirmRecoveryKey(
     await tx.audit.record({
       accountId: auth.account.id,
       actor: `account:${auth.account.id}`,
-      event: 'recovery_key.created',
+      event: auth.account.two_step_enabled_at ? 'recovery_key.replaced' : 'recovery_key.created',
       at: now,
       ...origin(ctx),
     });
   });
+  if (auth.account.two_step_enabled_at) await notifyOwner(services, auth.account, 'recoveryKeyReplaced', {});
 }
 
 export async function enableTwoStep(
@@ -102,7 +122,7 @@ export async function enableTwoStep(
 ): Promise<void> {
   const account = (await services.store.accounts.findById(auth.account.id)) ?? auth.account;
   const status = await twoStepStatus(services, account);
-  assertEligible(services, status);
+  await assertEligible(services, account.id, status);
   if (!status.ready) throw new AppError('TWO_STEP_NOT_READY');
   if (!acknowledged) throw new AppError('ACKNOWLEDGEMENT_REQUIRED');
   const now = services.clock.now();

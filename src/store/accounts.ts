@@ -24,6 +24,13 @@ export interface AccountStore {
   markSecurityChanged(id: string, at: Date): Promise<void>;
   setRecoveryKey(id: string, recoveryKeyHash: string, at: Date): Promise<void>;
   enableTwoStep(id: string, at: Date): Promise<void>;
+  /** The owner met the waiting period: tell them by email when it ends. */
+  requestWaitingNotice(id: string, at: Date): Promise<void>;
+  /**
+   * Marks as sent, and returns, the accounts whose waiting period ended (security change at or before
+   * `changedBefore`) and that asked to be told; each exactly once, even with several nodes sweeping.
+   */
+  claimWaitingNotices(changedBefore: Date, at: Date, limit: number): Promise<Account[]>;
   /** Locks an active account; false if it was not active. */
   lock(id: string, at: Date): Promise<boolean>;
   disableTwoStep(id: string, at: Date): Promise<void>;
@@ -88,6 +95,32 @@ export function accountStore(db: Db): AccountStore {
         .where('state', '=', 'active')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+    async requestWaitingNotice(id, at) {
+      await db.updateTable('accounts').set({ waiting_notice_requested_at: at }).where('id', '=', id).execute();
+    },
+    async claimWaitingNotices(changedBefore, at, limit) {
+      const due = db
+        .selectFrom('accounts')
+        .select('id')
+        .where('two_step_enabled_at', 'is', null)
+        .where('security_changed_at', '<=', changedBefore)
+        .where('waiting_notice_requested_at', 'is not', null)
+        .where((eb) =>
+          eb.or([
+            eb('waiting_notice_sent_at', 'is', null),
+            eb('waiting_notice_sent_at', '<', eb.ref('waiting_notice_requested_at')),
+          ]),
+        )
+        .limit(limit)
+        .forUpdate()
+        .skipLocked();
+      return db
+        .updateTable('accounts')
+        .set({ waiting_notice_sent_at: at })
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
     },
     async enableTwoStep(id, at) {
       await db.updateTable('accounts').set({ two_step_enabled_at: at, updated_at: at }).where('id', '=', id).execute();

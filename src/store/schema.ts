@@ -20,6 +20,8 @@ export interface AccountsTable {
   security_changed_at: Date | null;
   recovery_key_hash: string | null;
   recovery_key_created_at: Date | null;
+  waiting_notice_requested_at: Date | null;
+  waiting_notice_sent_at: Date | null;
 }
 
 export type SessionAssurance = 'password' | 'two-step';

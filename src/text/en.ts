@@ -381,6 +381,21 @@ export const en = {
   'event.two_step.disabled': 'Two-step verification was turned off',
   'event.browser.trusted': 'A browser was trusted for 30 days',
   'event.session.stepped_up': 'You verified it was you with a code',
+  'email.phoneAdded.subject': 'A trusted phone number was added',
+  'email.phoneAdded.body':
+    'Hello {name},\n\nThe phone number {number} is now a trusted phone number of your Twostep account and can receive verification codes by text message.',
+  'email.phoneRemoved.subject': 'A trusted phone number was removed',
+  'email.phoneRemoved.body':
+    'Hello {name},\n\nThe phone number {number} was removed from your Twostep account and will not receive codes any more.',
+  'email.newSignIn.subject': 'New sign-in to your account',
+  'email.newSignIn.body':
+    'Hello {name},\n\nYour Twostep account was just signed in to from {browser} at {ip} ({place}) with a verification code.',
+  'email.recoveryKeyReplaced.subject': 'Your recovery key was replaced',
+  'email.recoveryKeyReplaced.body':
+    'Hello {name},\n\nA new recovery key was created for your Twostep account. The old one no longer works.',
+  'email.waitingPeriodOver.subject': 'You can turn on two-step verification now',
+  'email.waitingPeriodOver.body':
+    'Hello {name},\n\nThe waiting period after the recent security change to your Twostep account is over: you can turn on two-step verification at {url}.',
 } as const;
 
 export type TextId = keyof typeof en;

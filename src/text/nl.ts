@@ -394,4 +394,19 @@ export const nl: Record<TextId, string> = {
   'event.two_step.disabled': 'Verificatie in twee stappen is uitgeschakeld',
   'event.browser.trusted': 'Een browser wordt 30 dagen vertrouwd',
   'event.session.stepped_up': 'U hebt met een code bevestigd dat u het was',
+  'email.phoneAdded.subject': 'Er is een vertrouwd telefoonnummer toegevoegd',
+  'email.phoneAdded.body':
+    'Hallo {name},\n\nHet telefoonnummer {number} is nu een vertrouwd telefoonnummer van uw Twostep-account en kan verificatiecodes per sms ontvangen.',
+  'email.phoneRemoved.subject': 'Er is een vertrouwd telefoonnummer verwijderd',
+  'email.phoneRemoved.body':
+    'Hallo {name},\n\nHet telefoonnummer {number} is van uw Twostep-account verwijderd en ontvangt geen codes meer.',
+  'email.newSignIn.subject': 'Nieuwe aanmelding bij uw account',
+  'email.newSignIn.body':
+    'Hallo {name},\n\nEr is zojuist ingelogd op uw Twostep-account vanaf {browser} op {ip} ({place}) met een verificatiecode.',
+  'email.recoveryKeyReplaced.subject': 'Uw herstelsleutel is vervangen',
+  'email.recoveryKeyReplaced.body':
+    'Hallo {name},\n\nEr is een nieuwe herstelsleutel gemaakt voor uw Twostep-account. De oude werkt niet meer.',
+  'email.waitingPeriodOver.subject': 'U kunt nu verificatie in twee stappen inschakelen',
+  'email.waitingPeriodOver.body':
+    'Hallo {name},\n\nDe wachttijd na de recente beveiligingswijziging van uw Twostep-account is voorbij: u kunt verificatie in twee stappen inschakelen op {url}.',
 };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { generateRecoveryKey } from '../../src/core/recovery-key.ts';
+import { sendEndedWaitingNotices } from '../../src/flows/two-step.ts';
 import { GOOD_PASSWORD, startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import {
@@ -362,6 +363,63 @@ describe('protected changes need a recent two-step verification', () => {
         .length,
       1,
     );
+  });
+});
+
+describe('notifications', () => {
+  test('a code sign-in, a phone added or removed, and a replaced recovery key each email the owner', async () => {
+    const account = await enrolTwoStep(t);
+    const subjects = async (): Promise<string[]> => (await outboxFor(t, account.email)).map((m) => m.subject ?? '');
+    assert.ok((await subjects()).includes('A trusted phone number was added'));
+
+    const token = await signedIn(account);
+    const signInMail = (await outboxFor(t, account.email))[0];
+    assert.equal(signInMail?.subject, 'New sign-in to your account');
+    assert.match(signInMail?.body ?? '', /127\.0\.0\.1 \(local network\)/);
+
+    const key = (
+      await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) })
+    ).json().recoveryKey;
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/two-step/recovery-key/confirm',
+      headers: bearer(token),
+      payload: { recoveryKey: key },
+    });
+    assert.equal((await subjects())[0], 'Your recovery key was replaced');
+
+    const phones = (await t.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) })).json().phones;
+    assert.equal(
+      (await t.request({ method: 'DELETE', url: `/api/v1/phones/${phones[0].id}`, headers: bearer(token) })).statusCode,
+      204,
+    );
+    assert.equal((await subjects())[0], 'A trusted phone number was removed');
+  });
+
+  test('someone who tried during the waiting period is emailed once when it ends', async () => {
+    const fields = await createVerifiedAccount(t);
+    const token = await signInToken(t, fields.email);
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/password',
+      headers: bearer(token),
+      payload: { currentPassword: GOOD_PASSWORD, newPassword: 'waiting room passphrase' },
+    });
+    assert.equal(
+      (await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) })).json().error
+        .code,
+      'TWO_STEP_WAITING_PERIOD',
+    );
+    const notices = async (): Promise<number> =>
+      (await outboxFor(t, fields.email)).filter((m) => m.subject === 'You can turn on two-step verification now')
+        .length;
+    await sendEndedWaitingNotices(t.app.services);
+    assert.equal(await notices(), 0, 'nothing before the end');
+    t.clock.advance(3 * 86_400_000 + 1000);
+    assert.ok((await sendEndedWaitingNotices(t.app.services)) >= 1);
+    assert.equal(await notices(), 1);
+    await sendEndedWaitingNotices(t.app.services);
+    assert.equal(await notices(), 1, 'once');
   });
 });
 

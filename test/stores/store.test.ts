@@ -28,6 +28,8 @@ function newAccount(overrides: Partial<Account> = {}): Account {
     security_changed_at: null,
     recovery_key_hash: null,
     recovery_key_created_at: null,
+    waiting_notice_requested_at: null,
+    waiting_notice_sent_at: null,
     ...overrides,
   };
 }

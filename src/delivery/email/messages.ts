@@ -94,3 +94,21 @@ export function twoStepChangedMessage(to: Recipient, state: 'on' | 'off', public
     links: [`${publicUrl}/account`],
   };
 }
+
+export type SecurityNotice = 'phoneAdded' | 'phoneRemoved' | 'newSignIn' | 'recoveryKeyReplaced' | 'waitingPeriodOver';
+
+/** The short security notices of SPEC §3.17, each with "This wasn't me" advice in the footer. */
+export function securityNoticeMessage(
+  to: Recipient,
+  notice: SecurityNotice,
+  params: Record<string, string>,
+  publicUrl: string,
+): EmailMessage {
+  const text = t(to.locale, `email.${notice}.body`, { name: to.name, ...params });
+  return {
+    to: to.email,
+    subject: t(to.locale, `email.${notice}.subject`),
+    text: withFooter(to.locale, text, publicUrl),
+    links: [`${publicUrl}/account`],
+  };
+}

@@ -4,10 +4,12 @@ import * as accountsSessionsAudit from './0001-accounts-sessions-audit.ts';
 import * as devicesChallenges from './0002-devices-challenges.ts';
 import * as rollout from './0003-rollout.ts';
 import * as twoStep from './0004-two-step.ts';
+import * as waitingNotice from './0005-waiting-notice.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
   '0002-devices-challenges': devicesChallenges,
   '0003-rollout': rollout,
   '0004-two-step': twoStep,
+  '0005-waiting-notice': waitingNotice,
 };
