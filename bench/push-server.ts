@@ -137,6 +137,8 @@ async function startApp(command: StartCommand): Promise<{ port: number; credenti
       security_changed_at: null,
       recovery_key_hash: null,
       recovery_key_created_at: null,
+      waiting_notice_requested_at: null,
+      waiting_notice_sent_at: null,
     });
     for (let d = 0; d < DEVICES_PER_ACCOUNT && credentials.length < command.devices; d += 1) {
       const issued = issueToken();
