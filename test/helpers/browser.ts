@@ -1,8 +1,12 @@
 // Debian's Chromium driven by playwright-core, and a watch over everything a page reports: console
 // errors and warnings, uncaught exceptions, Content-Security-Policy violations and failed loads.
 // Never downloads a browser.
+import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { after, before } from 'node:test';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { RawSettings } from '../../src/config.ts';
+import { startListeningTestApp, type TestApp } from './app.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 800 } as const;
@@ -175,4 +179,59 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   const silentErrors = await page.locator('.alert:not([role="alert"])').count();
   if (silentErrors > 0) problems.push(`${where}: ${silentErrors} error box(es) without role="alert"`);
   return problems;
+}
+
+export type ListeningApp = TestApp & { baseUrl: string };
+
+export interface BrowserSuite {
+  server(): ListeningApp;
+  /** A fresh browser context (desktop-sized unless told otherwise), watched from its first page on. */
+  openContext(options?: BrowserContextOptions): Promise<{ context: BrowserContext; watch: PageWatch }>;
+}
+
+const WAIT_MS = 10_000;
+
+/** For a browser test file: one listening app and one Chromium, started before its tests and closed after. */
+export function browserSuite(settings: RawSettings = {}): BrowserSuite {
+  let app: ListeningApp | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    app = await startListeningTestApp(settings);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  const server = (): ListeningApp => {
+    assert.ok(app, 'the app did not start');
+    return app;
+  };
+  return {
+    server,
+    async openContext(options = {}) {
+      assert.ok(browser, 'the browser did not start');
+      const context = await browser.newContext({
+        viewport: DESKTOP,
+        baseURL: server().baseUrl,
+        acceptDownloads: true,
+        ...options,
+      });
+      context.setDefaultTimeout(WAIT_MS);
+      return { context, watch: await watchContext(context) };
+    },
+  };
+}
+
+/** Waits for the page whose one <h1> reads exactly this. */
+export async function waitForHeading(page: Page, name: string): Promise<void> {
+  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
+}
+
+export async function assertAccessible(page: Page): Promise<void> {
+  assert.deepEqual(await accessibilityProblems(page), []);
+}
+
+export function assertNoProblems(watch: PageWatch, who = 'the'): void {
+  assert.deepEqual(watch.problems(), [], `${who} browser console:\n${watch.console().join('\n')}`);
 }

@@ -5,62 +5,25 @@
 // screen reader (labels, one h1, announced errors, a language) and fit a phone screen.
 // Screenshots land in test-results/ (git-ignored) for a person to look at.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { GOOD_PASSWORD, startListeningTestApp, type TestApp, uniqueEmail } from '../helpers/app.ts';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { GOOD_PASSWORD, uniqueEmail } from '../helpers/app.ts';
 import {
-  accessibilityProblems,
-  DESKTOP,
-  launchBrowser,
-  type PageWatch,
+  assertAccessible,
+  assertNoProblems,
+  browserSuite,
   screenshotBothWidths,
-  watchContext,
+  waitForHeading,
 } from '../helpers/browser.ts';
 
 const NEW_PASSWORD = 'amber kettle hums at dawn';
-const WAIT_MS = 10_000;
 
-let t: (TestApp & { baseUrl: string }) | undefined;
-let browser: Browser | undefined;
-
-before(async () => {
-  t = await startListeningTestApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-function server(): TestApp & { baseUrl: string } {
-  assert.ok(t, 'the app did not start');
-  return t;
-}
-
-async function openContext(options: { locale?: string } = {}): Promise<{ context: BrowserContext; watch: PageWatch }> {
-  assert.ok(browser, 'the browser did not start');
-  const context = await browser.newContext({ viewport: DESKTOP, baseURL: server().baseUrl, ...options });
-  context.setDefaultTimeout(WAIT_MS);
-  return { context, watch: await watchContext(context) };
-}
-
-/** Waits for the page whose one <h1> reads exactly this. */
-async function waitForHeading(page: Page, name: string): Promise<void> {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
-
-async function assertAccessible(page: Page): Promise<void> {
-  assert.deepEqual(await accessibilityProblems(page), []);
-}
+const { server, openContext } = browserSuite();
 
 /** Screenshots at both widths; nothing may stick out sideways on a phone. */
 async function screenshots(page: Page, name: string): Promise<void> {
   const shot = await screenshotBothWidths(page, name);
   assert.equal(shot.phoneOverflow, 0, `${name} is ${shot.phoneOverflow}px wider than a phone screen`);
-}
-
-function assertNoProblems(watch: PageWatch): void {
-  assert.deepEqual(watch.problems(), [], `browser console:\n${watch.console().join('\n')}`);
 }
 
 async function signIn(page: Page, email: string, password: string): Promise<void> {

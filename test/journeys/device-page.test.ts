@@ -7,65 +7,26 @@
 // right on a phone: screenshots land in test-results/.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import {
-  accessibilityProblems,
+  assertAccessible,
+  assertNoProblems,
+  browserSuite,
   DESKTOP,
-  launchBrowser,
-  type PageWatch,
   PHONE,
   SCREENSHOTS_DIR,
   screenshotBothWidths,
-  watchContext,
+  waitForHeading,
 } from '../helpers/browser.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import { enrolTwoStep, otherCode, smsCode } from '../helpers/two-step.ts';
 
-const WAIT_MS = 10_000;
 const DEVICE_NAME = 'Ann’s phone';
 
-let t: (TestApp & { baseUrl: string }) | undefined;
-let browser: Browser | undefined;
-
-before(async () => {
-  // Resends to one device within 30 s are refused (SPEC §5; tested in two-step-api.test.ts). Redis keeps
-  // real time, which the test clock cannot move, so this file turns the gap off.
-  t = await startListeningTestApp({ CODE_SEND_INTERVAL_SECONDS: '0' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-function server(): TestApp & { baseUrl: string } {
-  assert.ok(t, 'the app did not start');
-  return t;
-}
-
-async function openContext(viewport: { width: number; height: number }): Promise<{
-  context: BrowserContext;
-  watch: PageWatch;
-}> {
-  assert.ok(browser, 'the browser did not start');
-  const context = await browser.newContext({ viewport, baseURL: server().baseUrl });
-  context.setDefaultTimeout(WAIT_MS);
-  return { context, watch: await watchContext(context) };
-}
-
-async function waitForHeading(page: Page, name: string): Promise<void> {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
-
-async function assertAccessible(page: Page): Promise<void> {
-  assert.deepEqual(await accessibilityProblems(page), []);
-}
-
-function assertNoProblems(watch: PageWatch, who: string): void {
-  assert.deepEqual(watch.problems(), [], `${who}'s browser console:\n${watch.console().join('\n')}`);
-}
+// Resends to one channel within 30 s are refused (SPEC §5; tested in two-step-api.test.ts). Redis keeps
+// real time, which the test clock cannot move, so this file turns the gap off.
+const { server, openContext } = browserSuite({ CODE_SEND_INTERVAL_SECONDS: '0' });
 
 /** A full-page screenshot at phone width only: the device page is made for a phone. */
 async function phoneScreenshot(page: Page, name: string): Promise<void> {
@@ -94,8 +55,8 @@ async function codeOnPhone(phone: Page): Promise<{ code: string; card: ReturnTyp
 describe('the web device page in a real browser', () => {
   test('pair a phone, deny one code, verify with the next, remove it', async (s) => {
     const owner = await createVerifiedAccount(server());
-    const a = await openContext(PHONE);
-    const b = await openContext(DESKTOP);
+    const a = await openContext({ viewport: PHONE });
+    const b = await openContext({ viewport: DESKTOP });
     s.after(async () => {
       await a.context.close();
       await b.context.close();
@@ -277,11 +238,8 @@ describe('the web device page in a real browser', () => {
 describe('the device page in a signed-in browser, switched to Dutch', () => {
   test('pairs with just a name, and "Forget this device" also removes it from the account', async (s) => {
     const owner = await createVerifiedAccount(server());
-    assert.ok(browser, 'the browser did not start');
-    const context = await browser.newContext({ viewport: PHONE, baseURL: server().baseUrl });
-    context.setDefaultTimeout(WAIT_MS);
+    const { context, watch } = await openContext({ viewport: PHONE });
     s.after(() => context.close());
-    const watch = await watchContext(context);
     const page = await context.newPage();
 
     await page.goto('/signin');
@@ -322,7 +280,7 @@ describe('the device page in a signed-in browser, switched to Dutch', () => {
 
   test('a phone that is not signed in removes itself from the account with its own credential', async (s) => {
     const owner = await createVerifiedAccount(server());
-    const { context, watch } = await openContext(PHONE);
+    const { context, watch } = await openContext({ viewport: PHONE });
     s.after(() => context.close());
     const phone = await context.newPage();
     await phone.goto('/device');
@@ -345,7 +303,7 @@ describe('the device page in a signed-in browser, switched to Dutch', () => {
 describe('the device page for an account with two-step verification on', () => {
   test('pairs a new browser after the code step: a wrong code is refused, the SMS code signs in', async (s) => {
     const owner = await enrolTwoStep(server());
-    const { context, watch } = await openContext(PHONE);
+    const { context, watch } = await openContext({ viewport: PHONE });
     s.after(() => context.close());
     const phone = await context.newPage();
     await phone.goto('/device');

@@ -10,72 +10,34 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { GOOD_PASSWORD, startListeningTestApp, type TestApp, uniqueEmail } from '../helpers/app.ts';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { GOOD_PASSWORD, uniqueEmail } from '../helpers/app.ts';
 import {
-  accessibilityProblems,
+  assertAccessible,
+  assertNoProblems,
+  browserSuite,
   DESKTOP,
-  launchBrowser,
-  type PageWatch,
   PHONE,
   SCREENSHOTS_DIR,
   screenshotBothWidths,
-  watchContext,
+  waitForHeading,
 } from '../helpers/browser.ts';
 import { outboxFor } from '../helpers/journeys.ts';
 
-const WAIT_MS = 10_000;
 const DEVICE_NAME = 'Ann’s phone';
 /** The per-account gap between two code sends (SPEC §5): the fake clock steps over it. */
 const SEND_GAP_MS = 31_000;
 
-let t: (TestApp & { baseUrl: string }) | undefined;
-let browser: Browser | undefined;
-
-before(async () => {
-  // Resends to one channel within 30 s are refused (SPEC §5; tested in two-step-api.test.ts). Redis keeps
-  // real time, which the test clock cannot move, so this file turns the gap off.
-  t = await startListeningTestApp({ CODE_SEND_INTERVAL_SECONDS: '0' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-function server(): TestApp & { baseUrl: string } {
-  assert.ok(t, 'the app did not start');
-  return t;
-}
-
-async function openContext(viewport: { width: number; height: number }): Promise<{
-  context: BrowserContext;
-  watch: PageWatch;
-}> {
-  assert.ok(browser, 'the browser did not start');
-  const context = await browser.newContext({ viewport, baseURL: server().baseUrl, acceptDownloads: true });
-  context.setDefaultTimeout(WAIT_MS);
-  return { context, watch: await watchContext(context) };
-}
-
-async function waitForHeading(page: Page, name: string): Promise<void> {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
-
-async function assertAccessible(page: Page): Promise<void> {
-  assert.deepEqual(await accessibilityProblems(page), []);
-}
+// Resends to one channel within 30 s are refused (SPEC §5; tested in two-step-api.test.ts). Redis keeps
+// real time, which the test clock cannot move, so this file turns the gap off.
+const { server, openContext } = browserSuite({ CODE_SEND_INTERVAL_SECONDS: '0' });
 
 /** Accessibility checks, then screenshots at both widths; nothing may stick out sideways on a phone. */
 async function checkPage(page: Page, name: string): Promise<void> {
   await assertAccessible(page);
   const shot = await screenshotBothWidths(page, `enrol-${name}`);
   assert.equal(shot.phoneOverflow, 0, `${name} is ${shot.phoneOverflow}px wider than a phone screen`);
-}
-
-function assertNoProblems(watch: PageWatch, who: string): void {
-  assert.deepEqual(watch.problems(), [], `${who}'s browser console:\n${watch.console().join('\n')}`);
 }
 
 async function signIn(page: Page, email: string, password: string): Promise<void> {
@@ -117,9 +79,9 @@ describe('turning on two-step verification in a real browser', () => {
     const email = uniqueEmail('enrol');
     // A Dutch mobile number nobody else in this run uses.
     const phoneNumber = `+3161${String(randomInt(1_000_000, 9_999_999))}`;
-    const portalCtx = await openContext(DESKTOP);
-    const deviceCtx = await openContext(PHONE);
-    const freshCtx = await openContext(DESKTOP);
+    const portalCtx = await openContext({ viewport: DESKTOP });
+    const deviceCtx = await openContext({ viewport: PHONE });
+    const freshCtx = await openContext({ viewport: DESKTOP });
     s.after(async () => {
       await portalCtx.context.close();
       await deviceCtx.context.close();
@@ -403,7 +365,7 @@ describe('turning on two-step verification in a real browser', () => {
   });
 
   test('the enrolment pages are in Dutch for a Dutch browser', async (s) => {
-    const { context, watch } = await openContext(PHONE);
+    const { context, watch } = await openContext({ viewport: PHONE });
     s.after(() => context.close());
     const page = await context.newPage();
     const email = uniqueEmail('enrol.nl');
