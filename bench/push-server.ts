@@ -13,6 +13,7 @@ import type { DevicePublicKey } from '../src/core/device-signature.ts';
 import { issueToken } from '../src/core/tokens.ts';
 import { issueChallenge } from '../src/flows/challenges.ts';
 import type { RequestContext } from '../src/flows/context.ts';
+import { newAccountRow } from '../src/store/accounts.ts';
 import { migrateToLatest, openDatabase } from '../src/store/database.ts';
 import { RedisKeyValue } from '../src/store/kv/redis.ts';
 
@@ -120,26 +121,16 @@ async function startApp(command: StartCommand): Promise<{ port: number; credenti
   const publicKey = command.publicKey as DevicePublicKey;
   for (let a = 0; a * DEVICES_PER_ACCOUNT < command.devices; a += 1) {
     const accountId = issueToken().id;
-    await store.accounts.create({
+    const profile = {
       id: accountId,
       email: `bench.${a}.${accountId}@example.com`,
-      email_verified_at: now,
       password_hash: 'unused',
       name: `Bench ${a}`,
       birth_date: '1990-01-01',
       country: 'NL',
       locale: 'en',
-      state: 'active',
-      created_at: now,
-      updated_at: now,
-      password_changed_at: null,
-      two_step_enabled_at: null,
-      security_changed_at: null,
-      recovery_key_hash: null,
-      recovery_key_created_at: null,
-      waiting_notice_requested_at: null,
-      waiting_notice_sent_at: null,
-    });
+    };
+    await store.accounts.create({ ...newAccountRow(profile, now), email_verified_at: now });
     for (let d = 0; d < DEVICES_PER_ACCOUNT && credentials.length < command.devices; d += 1) {
       const issued = issueToken();
       await store.devices.register({

@@ -7,6 +7,7 @@ import { HOUR } from '../core/clock.ts';
 import { checkPassword } from '../core/password-policy.ts';
 import { randomToken, sha256 } from '../core/tokens.ts';
 import { signupExistingMessage, verifyEmailMessage } from '../delivery/email/messages.ts';
+import { newAccountRow } from '../store/accounts.ts';
 import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 
@@ -34,26 +35,10 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
   const passwordHash = await hasher.hash(input.password);
 
   const id = randomUUID();
-  const account = {
-    id,
-    email,
-    email_verified_at: null,
-    password_hash: passwordHash,
-    name,
-    birth_date: birthDate,
-    country,
-    locale: ctx.locale,
-    state: 'active' as const,
-    created_at: now,
-    updated_at: now,
-    password_changed_at: null,
-    two_step_enabled_at: null,
-    security_changed_at: null,
-    recovery_key_hash: null,
-    recovery_key_created_at: null,
-    waiting_notice_requested_at: null,
-    waiting_notice_sent_at: null,
-  };
+  const account = newAccountRow(
+    { id, email, password_hash: passwordHash, name, birth_date: birthDate, country, locale: ctx.locale },
+    now,
+  );
   const confirmBy = new Date(now.getTime() - config.policy.emailTokenHours * HOUR);
   const created = await store.transaction(async (tx) => {
     const inserted = (await tx.accounts.create(account)) || (await tx.accounts.replaceUnconfirmed(account, confirmBy));

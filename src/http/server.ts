@@ -140,6 +140,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     transformStaticCSP: (header: string) => (secure ? header : header.replace('upgrade-insecure-requests;', '')),
   });
 
+  // Nothing Twostep answers may be kept by a cache unless the route says otherwise (static files do):
+  // pages and API answers carry accounts, sessions and codes.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
   registerErrorHandling(app);
   registerOriginCheck(app, config);
   registerRequestContext(app, services);

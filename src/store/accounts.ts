@@ -3,6 +3,29 @@ import type { AccountsTable } from './schema.ts';
 
 export type Account = AccountsTable;
 
+export type NewAccount = Pick<Account, 'id' | 'email' | 'password_hash' | 'name' | 'birth_date' | 'country' | 'locale'>;
+
+/**
+ * The row of a brand-new account: the profile it signed up with, everything else in its first state
+ * (active, email unconfirmed, no two-step verification). One place to extend when a column is added.
+ */
+export function newAccountRow(profile: NewAccount, at: Date): Account {
+  return {
+    ...profile,
+    email_verified_at: null,
+    state: 'active',
+    created_at: at,
+    updated_at: at,
+    password_changed_at: null,
+    two_step_enabled_at: null,
+    security_changed_at: null,
+    recovery_key_hash: null,
+    recovery_key_created_at: null,
+    waiting_notice_requested_at: null,
+    waiting_notice_sent_at: null,
+  };
+}
+
 export interface AccountStore {
   /** Inserts the account; false when the email already has one (the caller answers the same either way). */
   create(account: Account): Promise<boolean>;

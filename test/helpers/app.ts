@@ -33,11 +33,22 @@ export function testConfig(settings: RawSettings = {}): Config {
   });
 }
 
-export async function startTestApp(settings: RawSettings = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Use this app's database (already migrated; not closed by the new app) instead of a fresh one. */
+  shareDatabaseWith?: TestApp;
+  /**
+   * The in-memory key-value store even when REDIS_URL is set: its expiry follows the fake clock,
+   * while Redis expires keys in real time, which a test cannot advance without sleeping.
+   */
+  memoryKeyValue?: boolean;
+}
+
+export async function startTestApp(settings: RawSettings = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(settings);
   const clock = new FakeClock(new Date());
-  const database = await openTestDatabase();
-  const kv = openTestKeyValue(primaryKeyValue(), clock);
+  const shared = options.shareDatabaseWith?.database;
+  const database = shared ? { ...shared, close: async () => {} } : await openTestDatabase();
+  const kv = openTestKeyValue(options.memoryKeyValue ? 'memory' : primaryKeyValue(), clock);
   const lines: string[] = [];
   const logDestination = new Writable({
     write(chunk, _encoding, done) {

@@ -3,7 +3,7 @@
 // Never downloads a browser.
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { after, before } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import type { RawSettings } from '../../src/config.ts';
 import { startListeningTestApp, type TestApp } from './app.ts';
@@ -234,4 +234,38 @@ export async function assertAccessible(page: Page): Promise<void> {
 
 export function assertNoProblems(watch: PageWatch, who = 'the'): void {
   assert.deepEqual(watch.problems(), [], `${who} browser console:\n${watch.console().join('\n')}`);
+}
+
+/** Signs in through the portal's form (the page lands wherever the server sends it next). */
+export async function signInOnPortal(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await waitForHeading(page, 'Sign in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Screenshots at desktop and phone width; nothing may stick out sideways on a phone. */
+export async function assertScreenshots(page: Page, name: string): Promise<void> {
+  const shot = await screenshotBothWidths(page, name);
+  assert.equal(shot.phoneOverflow, 0, `${name} is ${shot.phoneOverflow}px wider than a phone screen`);
+}
+
+/**
+ * Subtests that each need the one before: after a failure the rest are not run, since they would
+ * only wait for pages that never come.
+ */
+export function dependentSteps(s: TestContext): (name: string, run: () => Promise<void>) => Promise<void> {
+  let failed = false;
+  return async (name, run) => {
+    if (failed) return;
+    await s.test(name, async () => {
+      try {
+        await run();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+  };
 }

@@ -284,6 +284,18 @@ describe('metrics behind a token', () => {
   });
 });
 
+describe('caching', () => {
+  test('answers are never cached, except the static files', async () => {
+    for (const url of ['/healthz', '/signin', '/api/v1/me', '/dev/outbox.json']) {
+      assert.equal((await t.request({ method: 'GET', url })).headers['cache-control'], 'no-store', url);
+    }
+    assert.match(
+      String((await t.request({ method: 'GET', url: '/static/styles.css' })).headers['cache-control']),
+      /max-age=3600/,
+    );
+  });
+});
+
 describe('operations', () => {
   test('health, readiness and metrics answer', async () => {
     assert.deepEqual((await t.request({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });

@@ -6,13 +6,14 @@
 // Screenshots land in test-results/ (git-ignored) for a person to look at.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { GOOD_PASSWORD, uniqueEmail } from '../helpers/app.ts';
 import {
   assertAccessible,
   assertNoProblems,
+  assertScreenshots,
   browserSuite,
-  screenshotBothWidths,
+  dependentSteps,
+  signInOnPortal,
   waitForHeading,
 } from '../helpers/browser.ts';
 
@@ -20,38 +21,12 @@ const NEW_PASSWORD = 'amber kettle hums at dawn';
 
 const { server, openContext } = browserSuite();
 
-/** Screenshots at both widths; nothing may stick out sideways on a phone. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  const shot = await screenshotBothWidths(page, name);
-  assert.equal(shot.phoneOverflow, 0, `${name} is ${shot.phoneOverflow}px wider than a phone screen`);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/signin');
-  await waitForHeading(page, 'Sign in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
-}
-
 describe('the newcomer journey in a real browser', () => {
   test('sign up, confirm, sign in, change the password, read the activity, sign out, switch to Dutch', async (s) => {
     const { context, watch } = await openContext();
     s.after(() => context.close());
     const page = await context.newPage();
-    // Each step needs the one before; after a failure the rest would only wait for pages that never come.
-    let failed = false;
-    const step = async (name: string, run: () => Promise<void>): Promise<void> => {
-      if (failed) return;
-      await s.test(name, async () => {
-        try {
-          await run();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      });
-    };
+    const step = dependentSteps(s);
     // A long address, as people have: it must wrap on a phone, not push the page sideways.
     const email = uniqueEmail('newcomer.with.a.rather.long.mailbox.name');
 
@@ -60,7 +35,7 @@ describe('the newcomer journey in a real browser', () => {
       await waitForHeading(page, 'Create your account');
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
       await assertAccessible(page);
-      await screenshots(page, 'signup');
+      await assertScreenshots(page, 'signup');
 
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Full name').fill('Ann Example');
@@ -70,7 +45,7 @@ describe('the newcomer journey in a real browser', () => {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByRole('alert').filter({ hasText: 'Your password is too short.' }).waitFor();
       await assertAccessible(page);
-      await screenshots(page, 'signup-error');
+      await assertScreenshots(page, 'signup-error');
       assert.equal(await page.getByLabel('Email').inputValue(), email, 'what was typed is kept');
       assert.equal(await page.getByLabel('Country or region').inputValue(), 'NL');
       assert.equal(
@@ -103,15 +78,15 @@ describe('the newcomer journey in a real browser', () => {
 
     await step('sign in lands on the account page with "Password & Security"', async () => {
       await assertAccessible(page);
-      await screenshots(page, 'signin');
-      await signIn(page, email, GOOD_PASSWORD);
+      await assertScreenshots(page, 'signin');
+      await signInOnPortal(page, email, GOOD_PASSWORD);
       await page.waitForURL('**/account');
       await waitForHeading(page, 'Account');
       const main = page.getByRole('main');
       assert.match(await main.innerText(), new RegExp(`Signed in as ${email.replace(/\./g, '\\.')}`));
       await main.getByRole('heading', { level: 2, name: 'Password & Security' }).waitFor();
       await assertAccessible(page);
-      await screenshots(page, 'account');
+      await assertScreenshots(page, 'account');
     });
 
     await step('changing the password needs the current one and says when it worked', async () => {
@@ -139,7 +114,7 @@ describe('the newcomer journey in a real browser', () => {
         'Account created',
       ]);
       await assertAccessible(page);
-      await screenshots(page, 'activity');
+      await assertScreenshots(page, 'activity');
     });
 
     await step('sign out ends the session', async () => {
@@ -151,14 +126,14 @@ describe('the newcomer journey in a real browser', () => {
     });
 
     await step('the old password is refused with a visible message; the new one works', async () => {
-      await signIn(page, email, GOOD_PASSWORD);
+      await signInOnPortal(page, email, GOOD_PASSWORD);
       await page.getByRole('alert').filter({ hasText: 'The email or password is not correct.' }).waitFor();
       assert.equal(new URL(page.url()).pathname, '/signin');
       assert.equal(await page.getByLabel('Email').inputValue(), email);
       await assertAccessible(page);
-      await screenshots(page, 'signin-error');
+      await assertScreenshots(page, 'signin-error');
 
-      await signIn(page, email, NEW_PASSWORD);
+      await signInOnPortal(page, email, NEW_PASSWORD);
       await page.waitForURL('**/account');
       await page.getByRole('heading', { level: 2, name: 'Password & Security' }).waitFor();
     });

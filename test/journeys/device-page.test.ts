@@ -14,6 +14,7 @@ import {
   assertNoProblems,
   browserSuite,
   DESKTOP,
+  dependentSteps,
   PHONE,
   SCREENSHOTS_DIR,
   screenshotBothWidths,
@@ -63,18 +64,7 @@ describe('the web device page in a real browser', () => {
     });
     const phone = await a.context.newPage();
     const portal = await b.context.newPage();
-    let stop = false;
-    const step = async (name: string, body: () => Promise<void>): Promise<void> => {
-      if (stop) return;
-      await s.test(name, async () => {
-        try {
-          await body();
-        } catch (error) {
-          stop = true;
-          throw error;
-        }
-      });
-    };
+    const step = dependentSteps(s);
 
     await step('the phone pairs itself with email, password and a name', async () => {
       await phone.goto('/device');

@@ -8,7 +8,6 @@
 // turns it off again through the step-up page. Every page runs without console errors or CSP
 // violations, passes the accessibility checks and fits a phone; screenshots land in test-results/.
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -16,14 +15,17 @@ import { GOOD_PASSWORD, uniqueEmail } from '../helpers/app.ts';
 import {
   assertAccessible,
   assertNoProblems,
+  assertScreenshots,
   browserSuite,
   DESKTOP,
+  dependentSteps,
   PHONE,
   SCREENSHOTS_DIR,
-  screenshotBothWidths,
+  signInOnPortal,
   waitForHeading,
 } from '../helpers/browser.ts';
 import { outboxFor } from '../helpers/journeys.ts';
+import { otherCode, uniqueMobile } from '../helpers/two-step.ts';
 
 const DEVICE_NAME = 'Ann’s phone';
 /** The per-account gap between two code sends (SPEC §5): the fake clock steps over it. */
@@ -36,16 +38,7 @@ const { server, openContext } = browserSuite({ CODE_SEND_INTERVAL_SECONDS: '0' }
 /** Accessibility checks, then screenshots at both widths; nothing may stick out sideways on a phone. */
 async function checkPage(page: Page, name: string): Promise<void> {
   await assertAccessible(page);
-  const shot = await screenshotBothWidths(page, `enrol-${name}`);
-  assert.equal(shot.phoneOverflow, 0, `${name} is ${shot.phoneOverflow}px wider than a phone screen`);
-}
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto('/signin');
-  await waitForHeading(page, 'Sign in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await assertScreenshots(page, `enrol-${name}`);
 }
 
 /** The strength meter has rated the password: leaving the page now aborts no request of its own. */
@@ -54,31 +47,18 @@ async function strengthShown(page: Page): Promise<void> {
 }
 
 /** The newest code the device page shows, once one with this purpose heading arrives. */
-async function codeOnDevice(device: Page, purpose: string, not?: string): Promise<string> {
+async function codeOnDevice(device: Page, purpose: string): Promise<string> {
   const card = device.locator('#codes li.code-card').first();
   await card.getByRole('heading', { level: 2, name: purpose }).waitFor();
-  let code = '';
-  await assert.doesNotReject(async () => {
-    for (let i = 0; i < 50; i += 1) {
-      code = (await card.locator('.code-value').innerText()).replace(/\s/g, '');
-      if (code !== not) return;
-      await device.waitForTimeout(100);
-    }
-    throw new Error('no new code on the device');
-  });
+  const code = (await card.locator('.code-value').innerText()).replace(/\s/g, '');
   assert.match(code, /^\d{6}$/);
   return code;
-}
-
-function wrongCode(code: string): string {
-  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 }
 
 describe('turning on two-step verification in a real browser', () => {
   test('enrol with a phone and a device, sign in with a pushed code, trust the browser, turn it off', async (s) => {
     const email = uniqueEmail('enrol');
-    // A Dutch mobile number nobody else in this run uses.
-    const phoneNumber = `+3161${String(randomInt(1_000_000, 9_999_999))}`;
+    const phoneNumber = uniqueMobile();
     const portalCtx = await openContext({ viewport: DESKTOP });
     const deviceCtx = await openContext({ viewport: PHONE });
     const freshCtx = await openContext({ viewport: DESKTOP });
@@ -90,18 +70,7 @@ describe('turning on two-step verification in a real browser', () => {
     const portal = await portalCtx.context.newPage();
     const device = await deviceCtx.context.newPage();
     const fresh = await freshCtx.context.newPage();
-    let failed = false;
-    const step = async (name: string, run: () => Promise<void>): Promise<void> => {
-      if (failed) return;
-      await s.test(name, async () => {
-        try {
-          await run();
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      });
-    };
+    const step = dependentSteps(s);
 
     await step('sign up, confirm the email from the outbox, sign in', async () => {
       await portal.goto('/signup');
@@ -121,7 +90,7 @@ describe('turning on two-step verification in a real browser', () => {
       await portal.getByRole('button', { name: 'Confirm email' }).click();
       await waitForHeading(portal, 'Email confirmed');
 
-      await signIn(portal, email, GOOD_PASSWORD);
+      await signInOnPortal(portal, email, GOOD_PASSWORD);
       await portal.waitForURL('**/account');
     });
 
@@ -172,7 +141,7 @@ describe('turning on two-step verification in a real browser', () => {
       assert.match(await portal.getByRole('main').innerText(), new RegExp(`•••• ${phoneNumber.slice(-2)}`));
       const [sms] = (await outboxFor(server(), phoneNumber)).filter((m) => m.channel === 'sms');
       assert.ok(sms?.code, 'the outbox has the SMS with its code');
-      await portal.getByLabel('Code').fill(wrongCode(sms.code));
+      await portal.getByLabel('Code').fill(otherCode(sms.code));
       await portal.getByRole('button', { name: 'Verify phone number' }).click();
       await portal.getByRole('alert').filter({ hasText: 'That code is not right.' }).waitFor();
       await checkPage(portal, '06-phone-code');
@@ -292,7 +261,7 @@ describe('turning on two-step verification in a real browser', () => {
     });
 
     await step('a fresh browser: password, then the code step; a wrong code is refused', async () => {
-      await signIn(fresh, email, GOOD_PASSWORD);
+      await signInOnPortal(fresh, email, GOOD_PASSWORD);
       await fresh.waitForURL('**/signin/verify');
       await waitForHeading(fresh, 'Verify it’s you');
       const main = fresh.getByRole('main');
@@ -308,7 +277,7 @@ describe('turning on two-step verification in a real browser', () => {
       const code = await codeOnDevice(device, 'Sign-in request');
       await device.screenshot({ path: new URL('enrol-18-signin-code-on-device-phone.png', SCREENSHOTS_DIR).pathname });
 
-      await fresh.getByLabel('Code').fill(wrongCode(code));
+      await fresh.getByLabel('Code').fill(otherCode(code));
       await fresh.getByRole('button', { name: 'Verify', exact: true }).click();
       await fresh.getByRole('alert').filter({ hasText: 'That code is not right.' }).waitFor();
       await checkPage(fresh, '19-signin-wrong-code');
@@ -323,7 +292,7 @@ describe('turning on two-step verification in a real browser', () => {
     await step('the trusted browser signs in next time without a code', async () => {
       await fresh.getByRole('navigation').getByRole('button', { name: 'Sign out' }).click();
       await waitForHeading(fresh, 'Sign in');
-      await signIn(fresh, email, GOOD_PASSWORD);
+      await signInOnPortal(fresh, email, GOOD_PASSWORD);
       await fresh.waitForURL('**/account');
       await waitForHeading(fresh, 'Account');
     });
@@ -383,7 +352,7 @@ describe('turning on two-step verification in a real browser', () => {
     await page.goto(link);
     await page.getByRole('button', { name: 'Confirm email' }).click();
     await waitForHeading(page, 'Email confirmed');
-    await signIn(page, email, GOOD_PASSWORD);
+    await signInOnPortal(page, email, GOOD_PASSWORD);
     await page.waitForURL('**/account');
     const footer = page.getByRole('contentinfo');
     await footer.getByLabel('Language').selectOption('nl');

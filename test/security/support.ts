@@ -1,14 +1,10 @@
 // Shared by the security tests (not a test file itself): a browser-like cookie jar, the portal's
 // form tokens, the error contract of SPEC §7, and an app whose attempt counters follow the fake clock.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
-import { createApp } from '../../src/app.ts';
 import type { RawSettings } from '../../src/config.ts';
-import { FakeClock } from '../../src/core/clock.ts';
 import { errorCatalog } from '../../src/core/errors.ts';
-import { MemoryKeyValue } from '../../src/store/kv/memory.ts';
-import { startTestApp, type TestApp, testConfig } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 export const EVIL_ORIGIN = 'https://evil.example';
 
@@ -118,39 +114,9 @@ export function assertErrorContract(response: LightMyRequestResponse, context = 
   return error.code as string;
 }
 
-/**
- * A second app beside `first`, on the same (already migrated) database but with its own settings and
- * an in-memory key-value store whose expiry follows its fake clock: Redis expires keys in real
- * time, which a test cannot advance without sleeping. Sharing the database also keeps one process
- * from migrating two PostgreSQL schemas (Kysely's migrator looks for its tables in every schema).
- */
-export async function startSecondApp(first: TestApp, settings: RawSettings = {}): Promise<TestApp> {
-  const config = testConfig(settings);
-  const clock = new FakeClock(new Date());
-  const database = { ...first.database, close: async () => {} };
-  const kv = new MemoryKeyValue(clock);
-  const lines: string[] = [];
-  const logDestination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const app = await createApp(config, { clock, db: database.db, kv, logDestination });
-  await app.server.ready();
-  return {
-    app,
-    config,
-    clock,
-    database,
-    logText: () => lines.join(''),
-    request: (options) => app.server.inject(options),
-    async close() {
-      await app.close();
-      await kv.close();
-      await database.close();
-    },
-  };
+/** A second app beside `first`, on the same database, with its own settings and a fake-clock key-value store. */
+export function startSecondApp(first: TestApp, settings: RawSettings = {}): Promise<TestApp> {
+  return startTestApp(settings, { shareDatabaseWith: first, memoryKeyValue: true });
 }
 
 export { startTestApp };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Account } from '../../src/store/accounts.ts';
+import { type Account, newAccountRow } from '../../src/store/accounts.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { databaseBackends, openTestDatabase, type TestDatabase } from '../helpers/backends.ts';
 
@@ -11,27 +11,16 @@ const at = new Date('2026-03-01T10:00:00Z');
 const later = new Date('2026-03-01T11:00:00Z');
 
 function newAccount(overrides: Partial<Account> = {}): Account {
-  return {
+  const profile = {
     id: randomUUID(),
     email: `${randomUUID()}@example.com`,
-    email_verified_at: null,
     password_hash: '$argon2id$placeholder',
     name: 'Store Test',
     birth_date: '1990-01-01',
     country: 'NL',
     locale: 'en',
-    state: 'active',
-    created_at: at,
-    updated_at: at,
-    password_changed_at: null,
-    two_step_enabled_at: null,
-    security_changed_at: null,
-    recovery_key_hash: null,
-    recovery_key_created_at: null,
-    waiting_notice_requested_at: null,
-    waiting_notice_sent_at: null,
-    ...overrides,
   };
+  return { ...newAccountRow(profile, at), ...overrides };
 }
 
 function session(accountId: string, id = randomUUID()) {

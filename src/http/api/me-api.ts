@@ -44,9 +44,6 @@ async function meView(services: Services, auth: AuthenticatedSession) {
 
 export function registerMeApi(parent: FastifyInstance, services: Services): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
 
   app.get(
     '/api/v1/me',

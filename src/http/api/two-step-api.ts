@@ -43,9 +43,6 @@ function phoneJson(phone: PhoneView) {
 
 export function registerTwoStepApi(parent: FastifyInstance, services: Services): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
 
   app.get(
     '/api/v1/two-step',
