@@ -1,5 +1,6 @@
 // The composition root: opens the database and key-value store, builds the services and the HTTP
 // server. Tests call createApp with their own clock, database and key-value store.
+
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Config } from './config.ts';
@@ -9,6 +10,7 @@ import { createOutboxMailer } from './delivery/email/outbox-mailer.ts';
 import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
 import { PushHub } from './delivery/push/hub.ts';
 import { createSmsSender } from './delivery/sms/index.ts';
+import { BackgroundTasks } from './flows/background.ts';
 import type { Services } from './flows/context.ts';
 import { sendEndedWaitingNotices } from './flows/two-step.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
@@ -67,6 +69,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     hub,
     sms: createSmsSender(config, store.outbox, clock, log),
     passwordChecks: { blocklist: loadBlocklist(), guessability },
+    background: new BackgroundTasks(log),
   };
   const server = await buildServer(services);
   // Background duty: the end-of-waiting-period emails. Every node may sweep; the store hands each account to one.
@@ -82,6 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       clearInterval(sweeper);
       await server.close();
+      await services.background.drain();
       await hub.stop();
       if (!options.mailer) await mailer.close();
       if (ownsKv) await kv.close();

@@ -31,6 +31,13 @@ export interface Policy {
   waitingPeriodDays: number;
   recentVerificationMinutes: number;
   trustedBrowserDays: number;
+  oidcAccessTokenMinutes: number;
+  oidcRefreshTokenDays: number;
+  knownBrowserDays: number;
+  notMeLinkDays: number;
+  passwordResetLinkMinutes: number;
+  passwordResetIntervalSeconds: number;
+  recoveryMinutes: number;
 }
 
 export interface Config {
@@ -49,6 +56,8 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   metricsToken: string | undefined;
+  /** Comma-separated; the first signs the OpenID Connect provider's cookies, all verify. */
+  oidcCookieKeys: string | undefined;
   sms: {
     provider: 'outbox' | 'twilio' | 'webhook' | 'none';
     twilioBaseUrl: string;
@@ -173,6 +182,14 @@ export const configFields: readonly Field[] = [
     kind: 'string',
     secret: 'whole',
     description: 'when set, /metrics answers only requests with this bearer token',
+  },
+  {
+    key: 'oidcCookieKeys',
+    env: 'OIDC_COOKIE_KEYS',
+    kind: 'string',
+    secret: 'whole',
+    description:
+      'comma-separated keys (each at least 32 characters) that sign the OpenID Connect cookies; the first signs, the others still verify (rotation). Development derives one from TWOSTEP_SECRET',
   },
   {
     key: 'sms.provider',
@@ -421,6 +438,71 @@ export const configFields: readonly Field[] = [
     default: '30',
     description: 'how long "trust this browser" skips the code at sign-in',
   },
+  {
+    key: 'policy.knownBrowserDays',
+    env: 'KNOWN_BROWSER_DAYS',
+    kind: 'int',
+    min: 1,
+    max: 400,
+    default: '180',
+    description:
+      'a browser that signed in within this many days is known: a sign-in from any other one emails the owner (400 is the most a browser keeps a cookie)',
+  },
+  {
+    key: 'policy.notMeLinkDays',
+    env: 'NOT_ME_LINK_DAYS',
+    kind: 'int',
+    min: 1,
+    max: 30,
+    default: '7',
+    description: 'how long the "This wasn\'t me" link in a security email works (once)',
+  },
+  {
+    key: 'policy.passwordResetLinkMinutes',
+    env: 'PASSWORD_RESET_LINK_MINUTES',
+    kind: 'int',
+    min: 5,
+    max: 1440,
+    default: '60',
+    description: 'how long an emailed password-reset link works (accounts without two-step verification)',
+  },
+  {
+    key: 'policy.passwordResetIntervalSeconds',
+    env: 'PASSWORD_RESET_INTERVAL_SECONDS',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    default: '60',
+    description: 'at most one password-reset email per address in this many seconds, whoever asks',
+  },
+  {
+    key: 'policy.recoveryMinutes',
+    env: 'RECOVERY_MINUTES',
+    kind: 'int',
+    min: 5,
+    max: 120,
+    default: '30',
+    description: 'how long a recovery with the recovery key may take from the key to the new password',
+  },
+  {
+    key: 'policy.oidcAccessTokenMinutes',
+    env: 'OIDC_ACCESS_TOKEN_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 60,
+    default: '60',
+    description: 'lifetime of an OpenID Connect access token and ID token',
+  },
+  {
+    key: 'policy.oidcRefreshTokenDays',
+    env: 'OIDC_REFRESH_TOKEN_DAYS',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: '14',
+    description:
+      'absolute lifetime of a service sign-in with offline access: refresh tokens rotate at every use but never outlive it',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -500,6 +582,8 @@ export function loadConfig(settings: RawSettings): Config {
   }
   if (config.secret !== undefined && config.secret.length < 32)
     problems.push('TWOSTEP_SECRET: must be at least 32 characters');
+  if (config.oidcCookieKeys?.split(',').some((key) => key.trim().length < 32))
+    problems.push('OIDC_COOKIE_KEYS: every key must be at least 32 characters');
   if (config.sms?.provider === 'twilio') {
     for (const [value, env] of [
       [config.sms.twilioAccountSid, 'TWILIO_ACCOUNT_SID'],
@@ -520,6 +604,7 @@ export function loadConfig(settings: RawSettings): Config {
         'SMS_PROVIDER: production needs a real provider (twilio, webhook) or none; the development outbox is refused',
       );
     if (!config.secret) problems.push('TWOSTEP_SECRET: production needs a configured secret, not a generated one');
+    if (!config.oidcCookieKeys) problems.push('OIDC_COOKIE_KEYS: production needs configured cookie keys');
     if (!config.smtpUrl) problems.push('SMTP_URL: production needs an SMTP relay; the development outbox is refused');
     if (config.publicUrl && !config.publicUrl.startsWith('https://'))
       problems.push('PUBLIC_URL: production needs an https:// URL');

@@ -2,7 +2,9 @@
 // server setting is an environment variable and a flag of the same name (see `twostep config` and
 // docs/configuration.md).
 import { Command, Option } from 'commander';
+import { registerOidcCommand } from './cli/oidc-command.ts';
 import { registerRolloutCommand } from './cli/rollout-command.ts';
+import { registerServicesCommand } from './cli/services-command.ts';
 import {
   type Config,
   ConfigError,
@@ -125,6 +127,15 @@ registerRolloutCommand(
   },
   addSettingFlags,
 );
+const configOrExit = (command: Command): Config => {
+  try {
+    return configFrom(command);
+  } catch (error) {
+    fail(error);
+  }
+};
+registerServicesCommand(program, configOrExit, addSettingFlags);
+registerOidcCommand(program, configOrExit, addSettingFlags);
 registerDeviceCommands(program);
 
 await program.parseAsync(process.argv);

@@ -73,10 +73,12 @@ describe('configuration', () => {
     assert.ok(found.some((p) => p.startsWith('SMTP_URL')));
     assert.ok(found.some((p) => p.startsWith('PUBLIC_URL')));
     assert.ok(found.some((p) => p.startsWith('SMS_PROVIDER')));
+    assert.ok(found.some((p) => p.startsWith('OIDC_COOKIE_KEYS')));
     const ok = loadConfig({
       NODE_ENV: 'production',
       SMS_PROVIDER: 'none',
       TWOSTEP_SECRET: 'x'.repeat(40),
+      OIDC_COOKIE_KEYS: 'k'.repeat(40),
       SMTP_URL: 'smtp://relay:25',
       PUBLIC_URL: 'https://id.example.org',
     });

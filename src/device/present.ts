@@ -13,6 +13,8 @@ export interface CodePush {
 const PURPOSES: Record<string, string> = {
   verify_device: 'make this device a trusted device',
   sign_in: 'sign in',
+  step_up: 'confirm an account change',
+  recovery: 'recover the account (forgot password)',
 };
 
 export function describePurpose(purpose: string): string {

@@ -11,10 +11,10 @@ import type { Store } from '../store/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
 
-export type ChallengePurpose = 'verify_device' | 'verify_phone' | 'sign_in' | 'step_up';
+export type ChallengePurpose = 'verify_device' | 'verify_phone' | 'sign_in' | 'step_up' | 'recovery';
 
-/** Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct password. */
-const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up']);
+/** Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct password or recovery key. */
+const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up', 'recovery']);
 const WRONG_CODES_WINDOW_MS = 30 * 24 * 60 * MINUTE;
 
 export type Completion = (services: Services, tx: Store, challenge: Challenge, ctx: RequestContext) => Promise<void>;
@@ -116,8 +116,11 @@ export async function replaceChallengeCode(services: Services, challenge: Challe
   return code;
 }
 
-/** Counts a wrong code against the account; at the limit the account is locked (SPEC §3.11). */
-async function countWrongCode(services: Services, accountId: string, ctx: RequestContext): Promise<void> {
+/**
+ * Counts a wrong second step against the account (a code, or a recovery key typed after the
+ * password); at the limit the account is locked (SPEC §3.11).
+ */
+export async function countWrongCode(services: Services, accountId: string, ctx: RequestContext): Promise<void> {
   const wrong = await services.kv.increment(`codes:wrong:${accountId}`, WRONG_CODES_WINDOW_MS);
   if (wrong < services.config.policy.wrongCodesPerAccount) return;
   const now = services.clock.now();

@@ -10,6 +10,7 @@ import type { PasswordHasher } from '../passwords/hasher.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
 import type { Locale } from '../text/index.ts';
+import type { BackgroundTasks } from './background.ts';
 
 export interface Services {
   config: Config;
@@ -23,6 +24,7 @@ export interface Services {
   sms: SmsSender | undefined;
   passwordChecks: PasswordChecks;
   log: Logger;
+  background: BackgroundTasks;
 }
 
 export interface RequestContext {

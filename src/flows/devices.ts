@@ -16,6 +16,7 @@ import {
 } from './challenges.ts';
 import { assertMaySendCode } from './channels/send-limits.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { sendSecurityEmail } from './not-me.ts';
 import type { RequestOrigin } from './request-origin.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
@@ -154,7 +155,9 @@ export async function confirmDeviceVerification(
   const challenge = await answerChallenge(services, auth.account.id, challengeId, code, ctx);
   const device = await ownDevice(services, auth.account.id, challenge.subject ?? '');
   await services.hub.notify([device.id], { type: 'trusted' });
-  await services.mailer.send(deviceTrustedMessage(recipient(auth.account), device, services.config.publicUrl));
+  await sendSecurityEmail(services, auth.account.id, 'deviceTrusted', (notMe) =>
+    deviceTrustedMessage(recipient(auth.account), device, services.config.publicUrl, notMe),
+  );
   return deviceView(device);
 }
 
@@ -179,7 +182,9 @@ export async function removeDevice(
     });
   });
   await services.hub.disconnect(deviceId);
-  await services.mailer.send(deviceRemovedMessage(recipient(account), device, services.config.publicUrl));
+  await sendSecurityEmail(services, account.id, 'deviceRemoved', (notMe) =>
+    deviceRemovedMessage(recipient(account), device, services.config.publicUrl, notMe),
+  );
 }
 
 /** The device behind a credential, or undefined: malformed, unknown, removed or wrong secret. */
@@ -217,11 +222,12 @@ export async function denyFromDevice(
   if (!(await denyChallenge(services, device, challengeId, ctx)) || !challenge) return false;
   const account = await services.store.accounts.findById(device.accountId);
   if (account)
-    await services.mailer.send(
+    await sendSecurityEmail(services, account.id, 'challengeDenied', (notMe) =>
       challengeDeniedMessage(
         recipient(account),
         challenge.context as unknown as RequestOrigin,
         services.config.publicUrl,
+        notMe,
       ),
     );
   return true;

@@ -25,20 +25,39 @@ interface Scope {
   onSuccess: 'forgive' | 'refund';
 }
 
-function scopes(services: Services, email: string, ip: string): Scope[] {
+/**
+ * What is being guessed. Recovery keys get a budget of their own with the same growing, bounded
+ * delays: guessing one through "forgot password" needs no password, so it must never lock the owner out.
+ */
+export type SecretKind = 'password' | 'recoveryKey';
+const PREFIX: Record<SecretKind, string> = { password: 'pw', recoveryKey: 'rk' };
+
+function scopes(services: Services, email: string, ip: string, kind: SecretKind): Scope[] {
   const { policy } = services.config;
+  const prefix = PREFIX[kind];
   return [
     {
-      key: `pw:acct:${sha256(email.trim().toLowerCase())}`,
+      key: `${prefix}:acct:${accountThrottleKey(email)}`,
       rule: { freeFailures: policy.signinFreeFailures, maxDelaySeconds: policy.signinMaxDelaySeconds },
       onSuccess: 'forgive',
     },
     {
-      key: `pw:ip:${ip}`,
+      key: `${prefix}:ip:${ip}`,
       rule: { freeFailures: policy.signinFreeFailuresPerIp, maxDelaySeconds: policy.signinMaxDelaySeconds },
       onSuccess: 'refund',
     },
   ];
+}
+
+function accountThrottleKey(email: string): string {
+  return sha256(email.trim().toLowerCase());
+}
+
+/** A password reset ends the account's password delays (SPEC §3.11: a non-2SV account unlocks after a timed lock or a reset). */
+export async function forgivePasswordFailures(services: Services, email: string): Promise<void> {
+  const key = `pw:acct:${accountThrottleKey(email)}`;
+  await services.kv.delete(`${key}:attempts`);
+  await services.kv.delete(`${key}:wait`);
 }
 
 function tooManyAttempts(waitMs: number): AppError {
@@ -55,9 +74,14 @@ export interface PasswordAttempt {
  * runs. Nothing needs to be recorded after a wrong password: it was counted here. Call `succeeded`
  * after a right one.
  */
-export async function claimPasswordAttempt(services: Services, email: string, ip: string): Promise<PasswordAttempt> {
+export async function claimPasswordAttempt(
+  services: Services,
+  email: string,
+  ip: string,
+  kind: SecretKind = 'password',
+): Promise<PasswordAttempt> {
   const { kv } = services;
-  const all = scopes(services, email, ip);
+  const all = scopes(services, email, ip, kind);
   // A running delay refuses the attempt before anything is counted: waiting callers do not make it longer.
   for (const scope of all) {
     const waitMs = await kv.remainingMs(`${scope.key}:wait`);

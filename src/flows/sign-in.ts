@@ -11,6 +11,7 @@ import { answerChallenge, type IssuedChallenge, openChallenge } from './challeng
 import './channels/all.ts';
 import { type Channel, listChannels } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { noteSignInBrowser } from './known-browsers.ts';
 import { notifyOwner } from './notify.ts';
 import { claimPasswordAttempt } from './password-throttle.ts';
 import { requestOrigin } from './request-origin.ts';
@@ -22,6 +23,8 @@ export interface SignedIn {
   token: string;
   sessionId: string;
   account: Account;
+  /** The marker this browser keeps so that its next sign-in is not "new" (known-browsers.ts). */
+  knownBrowser?: string;
 }
 
 export interface TwoStepRequired {
@@ -39,7 +42,12 @@ function emailOrUndefined(raw: string): string | undefined {
 
 export async function signIn(
   services: Services,
-  input: { email: string; password: string; trustedBrowser?: string | undefined },
+  input: {
+    email: string;
+    password: string;
+    trustedBrowser?: string | undefined;
+    knownBrowser?: string | undefined;
+  },
   ctx: RequestContext,
 ): Promise<SignedIn | TwoStepRequired> {
   const { store, hasher, clock } = services;
@@ -78,14 +86,16 @@ export async function signIn(
   }
   // A trusted browser skips the code, not the step-up: its session is a password session.
   const session = await store.transaction((tx) => startSession(services, tx, account, 'password', ctx));
-  return { status: 'signed_in', token: session.token, sessionId: session.id, account };
+  // SPEC §3.17: a password sign-in from a browser this account has not seen tells the owner.
+  const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'if-new' });
+  return { status: 'signed_in', token: session.token, sessionId: session.id, account, knownBrowser };
 }
 
 /** The second step: the code of a sign-in challenge; optionally remember this browser (SPEC §3.2). */
 export async function completeSignIn(
   services: Services,
   challengeId: string,
-  input: { code: string; trustBrowser?: boolean | undefined },
+  input: { code: string; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
   ctx: RequestContext,
 ): Promise<SignedIn & { trustedBrowser?: string }> {
   const challenge = await services.store.challenges.find(challengeId);
@@ -129,7 +139,9 @@ export async function completeSignIn(
   await notifyOwner(services, account, 'newSignIn', { browser: where.browser, ip: where.ip, place: where.place }).catch(
     (error: unknown) => services.log.warn({ err: error, account: account.id }, 'new sign-in notice could not be sent'),
   );
-  return result;
+  // That notice is the only one: the browser becomes known without a second email.
+  const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'never' });
+  return { ...result, knownBrowser };
 }
 
 async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {

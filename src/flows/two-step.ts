@@ -10,6 +10,7 @@ import { twoStepChangedMessage } from '../delivery/email/messages.ts';
 import type { Account } from '../store/accounts.ts';
 import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import { sendSecurityEmail } from './not-me.ts';
 import { notifyOwner } from './notify.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
@@ -77,14 +78,36 @@ export async function sendEndedWaitingNotices(services: Services): Promise<numbe
 }
 
 /**
- * A new recovery key, shown once. It takes effect only when typed back (confirmRecoveryKey); until
- * then only its hash waits in the key-value store, for an hour.
+ * A new recovery key, shown once. During enrolment it takes effect only when typed back
+ * (confirmRecoveryKey); until then only its hash waits in the key-value store, for an hour.
+ * "Replace lost key" on an account with two-step verification (a session opened with the password,
+ * plus a code within the last minutes) is different: the old key dies at once, since it may be in
+ * someone else's hands; typing the new one back only checks it was written down right.
  */
-export async function createRecoveryKey(services: Services, auth: AuthenticatedSession): Promise<string> {
+export async function createRecoveryKey(
+  services: Services,
+  auth: AuthenticatedSession,
+  ctx: RequestContext,
+): Promise<string> {
   if (auth.account.two_step_enabled_at) requireRecentTwoStep(services, auth);
   else await assertEligible(services, auth.account.id, await twoStepStatus(services, auth.account));
   const key = generateRecoveryKey(randomInt);
-  await services.kv.set(`recovery-key:pending:${auth.account.id}`, await services.hasher.hash(key), PENDING_KEY_TTL_MS);
+  const hash = await services.hasher.hash(key);
+  await services.kv.set(`recovery-key:pending:${auth.account.id}`, hash, PENDING_KEY_TTL_MS);
+  if (auth.account.two_step_enabled_at) {
+    const now = services.clock.now();
+    await services.store.transaction(async (tx) => {
+      await tx.accounts.setRecoveryKey(auth.account.id, hash, now);
+      await tx.audit.record({
+        accountId: auth.account.id,
+        actor: `account:${auth.account.id}`,
+        event: 'recovery_key.replaced',
+        at: now,
+        ...origin(ctx),
+      });
+    });
+    await notifyOwner(services, auth.account, 'recoveryKeyReplaced', {});
+  }
   return key;
 }
 
@@ -100,18 +123,19 @@ export async function confirmRecoveryKey(
   const pendingHash = await services.kv.get(pendingKey);
   if (!pendingHash || !(await services.hasher.verify(pendingHash, input.key))) throw new AppError('RECOVERY_KEY_WRONG');
   if ((await services.kv.take(pendingKey)) === undefined) throw new AppError('RECOVERY_KEY_WRONG');
+  // A replacement already took effect when it was made (createRecoveryKey): nothing more to store.
+  if (auth.account.two_step_enabled_at) return;
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
     await tx.accounts.setRecoveryKey(auth.account.id, pendingHash, now);
     await tx.audit.record({
       accountId: auth.account.id,
       actor: `account:${auth.account.id}`,
-      event: auth.account.two_step_enabled_at ? 'recovery_key.replaced' : 'recovery_key.created',
+      event: 'recovery_key.created',
       at: now,
       ...origin(ctx),
     });
   });
-  if (auth.account.two_step_enabled_at) await notifyOwner(services, auth.account, 'recoveryKeyReplaced', {});
 }
 
 export async function enableTwoStep(
@@ -169,7 +193,12 @@ export async function disableTwoStep(
 
 async function notify(services: Services, account: Account, state: 'on' | 'off'): Promise<void> {
   const locale = isLocale(account.locale) ? account.locale : 'en';
-  await services.mailer.send(
-    twoStepChangedMessage({ email: account.email, name: account.name, locale }, state, services.config.publicUrl),
+  await sendSecurityEmail(services, account.id, state === 'on' ? 'twoStepOn' : 'twoStepOff', (notMe) =>
+    twoStepChangedMessage(
+      { email: account.email, name: account.name, locale },
+      state,
+      services.config.publicUrl,
+      notMe,
+    ),
   );
 }

@@ -11,6 +11,8 @@ export interface CookieNames {
   device: string;
   /** "Trust this browser": skips the code at sign-in for 30 days. */
   trustedBrowser: string;
+  /** A random marker: a sign-in from a browser without a known one emails the owner (SPEC §3.17). */
+  knownBrowser: string;
 }
 
 export function isSecureDeployment(config: Config): boolean {
@@ -28,6 +30,7 @@ export function cookieNames(config: Config): CookieNames {
     language: `${prefix}twostep_lang`,
     device,
     trustedBrowser: `${prefix}twostep_trusted`,
+    knownBrowser: `${prefix}twostep_browser`,
   };
 }
 

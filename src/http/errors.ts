@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, type ErrorCode, errorCatalog, isAppError } from '../core/errors.ts';
 import { localeFromAcceptLanguage, t } from '../text/index.ts';
 import { renderErrorPage } from './pages/error-page.ts';
+import { localReturnPath, stepUpUrl } from './pages/return-path.ts';
 import { requestLocale } from './request-context.ts';
 
 function wantsJson(request: FastifyRequest): boolean {
@@ -35,14 +36,23 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
+/** Where the step-up page sends the browser back to: always a validated local path. */
+function stepUpReturn(request: FastifyRequest): string {
+  const body = request.body as Record<string, unknown> | null | undefined;
+  const fromForm = body !== null && typeof body === 'object' ? localReturnPath(body.return) : undefined;
+  const fromUrl = request.method === 'GET' ? localReturnPath(request.url) : undefined;
+  return fromForm ?? fromUrl ?? '/account';
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const locale = request.ctx?.locale ?? requestLocale(request);
   const message = t(locale, `error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 });
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   reply.header('cache-control', 'no-store');
-  // In the portal a protected change first sends the user through the step-up page, then back.
+  // In the portal a protected change first sends the user through the step-up page, then back to
+  // the form they were on (its hidden `return` field) or the page they asked for.
   if (error.code === 'STEP_UP_REQUIRED' && !wantsJson(request))
-    return reply.status(303).redirect('/account/verify?return=/account');
+    return reply.status(303).redirect(stepUpUrl(stepUpReturn(request)));
   if (wantsJson(request)) {
     return reply
       .status(error.status)

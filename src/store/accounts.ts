@@ -42,6 +42,10 @@ export interface AccountStore {
   /** A stronger hash of the same password (policy grew); not a password change. */
   upgradePasswordHash(id: string, passwordHash: string): Promise<void>;
   rename(id: string, name: string, at: Date): Promise<void>;
+  setBirthDate(id: string, birthDate: string, at: Date): Promise<void>;
+  setCountry(id: string, country: string, at: Date): Promise<void>;
+  /** Moves the account to a confirmed new address; false when another account has it (the caller says so). */
+  changeEmail(id: string, email: string, at: Date): Promise<boolean>;
   setLocale(id: string, locale: string, at: Date): Promise<void>;
   /** Records a password reset or security change: the start of the waiting period before enabling two-step. */
   markSecurityChanged(id: string, at: Date): Promise<void>;
@@ -56,6 +60,8 @@ export interface AccountStore {
   claimWaitingNotices(changedBefore: Date, at: Date, limit: number): Promise<Account[]>;
   /** Locks an active account; false if it was not active. */
   lock(id: string, at: Date): Promise<boolean>;
+  /** Unlocks a locked account; false if it was not locked. */
+  unlock(id: string, at: Date): Promise<boolean>;
   disableTwoStep(id: string, at: Date): Promise<void>;
 }
 
@@ -100,6 +106,25 @@ export function accountStore(db: Db): AccountStore {
     async rename(id, name, at) {
       await db.updateTable('accounts').set({ name, updated_at: at }).where('id', '=', id).execute();
     },
+    async setBirthDate(id, birthDate, at) {
+      await db.updateTable('accounts').set({ birth_date: birthDate, updated_at: at }).where('id', '=', id).execute();
+    },
+    async setCountry(id, country, at) {
+      await db.updateTable('accounts').set({ country, updated_at: at }).where('id', '=', id).execute();
+    },
+    async changeEmail(id, email, at) {
+      // One statement: the address is taken only if no other account has it at this moment; the unique
+      // index still guards the race with a sign-up, and the caller turns that into the same answer.
+      const result = await db
+        .updateTable('accounts')
+        .set({ email, email_verified_at: at, updated_at: at })
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.not(eb.exists(eb.selectFrom('accounts as other').select('other.id').where('other.email', '=', email))),
+        )
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
     async markSecurityChanged(id, at) {
       await db.updateTable('accounts').set({ security_changed_at: at, updated_at: at }).where('id', '=', id).execute();
     },
@@ -116,6 +141,15 @@ export function accountStore(db: Db): AccountStore {
         .set({ state: 'locked', updated_at: at })
         .where('id', '=', id)
         .where('state', '=', 'active')
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async unlock(id, at) {
+      const result = await db
+        .updateTable('accounts')
+        .set({ state: 'active', updated_at: at })
+        .where('id', '=', id)
+        .where('state', '=', 'locked')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },

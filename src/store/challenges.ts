@@ -35,6 +35,8 @@ export interface ChallengeStore {
    */
   verify(id: string, matches: (storedHash: string) => boolean, at: Date): Promise<VerifyOutcome>;
   cancel(id: string, at: Date): Promise<boolean>;
+  /** Cancels every open challenge of the account ("This wasn't me"); returns their ids. */
+  cancelOpen(accountId: string, at: Date): Promise<string[]>;
 }
 
 type Row = {
@@ -152,6 +154,18 @@ export function challengeStore(db: Db): ChallengeStore {
         .where('cancelled_at', 'is', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+    async cancelOpen(accountId, at) {
+      const rows = await db
+        .updateTable('challenges')
+        .set({ cancelled_at: at })
+        .where('account_id', '=', accountId)
+        .where('completed_at', 'is', null)
+        .where('cancelled_at', 'is', null)
+        .where('expires_at', '>', at)
+        .returning('id')
+        .execute();
+      return rows.map((row) => row.id);
     },
   };
 }

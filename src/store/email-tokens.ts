@@ -9,9 +9,15 @@ export interface EmailTokenStore {
     purpose: EmailTokenPurpose;
     createdAt: Date;
     expiresAt: Date;
+    /** Only for 'change_email': the address the account moves to when the link is followed. */
+    newEmail?: string;
   }): Promise<void>;
   /** Single use, atomically: the account id the first time a live token is consumed, undefined ever after. */
   consume(tokenHash: string, purpose: EmailTokenPurpose, at: Date): Promise<string | undefined>;
+  /** `consume` for an email change: the account and the address it moves to. */
+  consumeEmailChange(tokenHash: string, at: Date): Promise<{ accountId: string; newEmail: string } | undefined>;
+  /** Kills the account's unused tokens of one purpose (a pending email change after "This wasn't me"). */
+  revokeAll(accountId: string, purpose: EmailTokenPurpose, at: Date): Promise<number>;
 }
 
 export function emailTokenStore(db: Db): EmailTokenStore {
@@ -33,6 +39,7 @@ export function emailTokenStore(db: Db): EmailTokenStore {
           created_at: token.createdAt,
           expires_at: token.expiresAt,
           used_at: null,
+          new_email: token.newEmail ?? null,
         })
         .execute();
     },
@@ -47,6 +54,28 @@ export function emailTokenStore(db: Db): EmailTokenStore {
         .returning('account_id')
         .executeTakeFirst();
       return row?.account_id;
+    },
+    async consumeEmailChange(tokenHash, at) {
+      const row = await db
+        .updateTable('email_tokens')
+        .set({ used_at: at })
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', 'change_email')
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', at)
+        .returning(['account_id', 'new_email'])
+        .executeTakeFirst();
+      return row?.new_email ? { accountId: row.account_id, newEmail: row.new_email } : undefined;
+    },
+    async revokeAll(accountId, purpose, at) {
+      const result = await db
+        .updateTable('email_tokens')
+        .set({ used_at: at })
+        .where('account_id', '=', accountId)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
   };
 }

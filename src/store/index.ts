@@ -7,8 +7,14 @@ import type { Db } from './database.ts';
 import { type DevicePushStore, devicePushStore } from './device-pushes.ts';
 import { type DeviceStore, deviceStore } from './devices.ts';
 import { type EmailTokenStore, emailTokenStore } from './email-tokens.ts';
+import { type KnownBrowserStore, knownBrowserStore } from './known-browsers.ts';
+import { type NotMeTokenStore, notMeTokenStore } from './not-me-tokens.ts';
+import { type OidcKeyStore, oidcKeyStore } from './oidc-keys.ts';
+import { type OidcPayloadStore, oidcPayloadStore } from './oidc-payloads.ts';
+import { type RelyingServiceStore, relyingServiceStore } from './oidc-services.ts';
 import { type OutboxStore, outboxStore } from './outbox.ts';
 import { type PhoneStore, phoneStore } from './phones.ts';
+import { type RecoveryStore, recoveryStore } from './recoveries.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
 import { type TrustedBrowserStore, trustedBrowserStore } from './trusted-browsers.ts';
@@ -25,6 +31,12 @@ export interface Store {
   rollout: RolloutStore;
   phones: PhoneStore;
   trustedBrowsers: TrustedBrowserStore;
+  knownBrowsers: KnownBrowserStore;
+  notMeTokens: NotMeTokenStore;
+  recoveries: RecoveryStore;
+  relyingServices: RelyingServiceStore;
+  oidcKeys: OidcKeyStore;
+  oidcPayloads: OidcPayloadStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -43,6 +55,12 @@ export function createStore(db: Db): Store {
     rollout: rolloutStore(db),
     phones: phoneStore(db),
     trustedBrowsers: trustedBrowserStore(db),
+    knownBrowsers: knownBrowserStore(db),
+    notMeTokens: notMeTokenStore(db),
+    recoveries: recoveryStore(db),
+    relyingServices: relyingServiceStore(db),
+    oidcKeys: oidcKeyStore(db),
+    oidcPayloads: oidcPayloadStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

@@ -39,7 +39,7 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
-export type EmailTokenPurpose = 'verify_email';
+export type EmailTokenPurpose = 'verify_email' | 'change_email';
 
 export interface EmailTokensTable {
   token_hash: string;
@@ -48,6 +48,8 @@ export interface EmailTokensTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** The address a 'change_email' token moves the account to; null for other purposes. */
+  new_email: string | null;
 }
 
 export interface AuditEventsTable {
@@ -137,6 +139,81 @@ export interface TrustedBrowsersTable {
   user_agent: string | null;
 }
 
+/** How the owner proves who they are: an emailed link (no two-step verification) or the recovery key and a code. */
+export type RecoveryMethod = 'email_link' | 'recovery_key';
+/** The steps in order; `superseded` when a newer recovery of the account started. */
+export type RecoveryStep = 'link_sent' | 'key_verified' | 'code_verified' | 'completed' | 'superseded';
+
+export interface AccountRecoveriesTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  method: RecoveryMethod;
+  step: RecoveryStep;
+  /** The code challenge of a recovery with the recovery key. */
+  challenge_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+}
+
+/** A browser that signed in to the account before (SPEC §3.17): the hash of its marker cookie. */
+export interface KnownBrowsersTable {
+  account_id: string;
+  browser_hash: string;
+  created_at: Date;
+  last_seen_at: Date;
+  user_agent: string | null;
+}
+
+/** The single-use "This wasn't me" link of one security email. */
+export interface NotMeTokensTable {
+  token_hash: string;
+  account_id: string;
+  /** Which email carried it (e.g. `newSignIn`), to say on the page what is being reported. */
+  notice: string;
+  /** On the "your email was changed" notice: the old address, which a report puts back. */
+  restore_email: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+/** A relying service (an OpenID Connect client) registered by the operator (SPEC §3.14). */
+export type RelyingServiceKind = 'confidential' | 'public';
+
+export interface RelyingServicesTable {
+  id: string;
+  name: string;
+  kind: RelyingServiceKind;
+  secret_sealed: string | null;
+  redirect_uris: ColumnType<string[], string, string>;
+  post_logout_redirect_uris: ColumnType<string[], string, string>;
+  created_at: Date;
+  removed_at: Date | null;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk_sealed: string;
+  created_at: Date;
+  retired_at: Date | null;
+}
+
+/** oidc-provider's records (sessions, interactions, codes, tokens, grants), one row per model and id. */
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  account_id: string | null;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -148,5 +225,11 @@ export interface Database {
   device_pushes: DevicePushesTable;
   rollout_countries: RolloutCountriesTable;
   phones: PhonesTable;
+  account_recoveries: AccountRecoveriesTable;
   trusted_browsers: TrustedBrowsersTable;
+  known_browsers: KnownBrowsersTable;
+  not_me_tokens: NotMeTokensTable;
+  relying_services: RelyingServicesTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  oidc_payloads: OidcPayloadsTable;
 }

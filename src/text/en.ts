@@ -56,6 +56,42 @@ export const en = {
   'account.changePassword.submit': 'Change password',
   'account.changePassword.note': 'Changing your password signs you out everywhere else.',
   'account.saved.name': 'Your name was saved.',
+  'account.changeEmail': 'Change email',
+  'account.changeEmail.lead':
+    'We send a link to the new address. Your email changes only when you open it; until then you sign in with {email}.',
+  'account.changeEmail.submit': 'Send confirmation link',
+  'account.changeEmail.sent':
+    'Check the new mailbox: if that address can be used, we sent it a link. Your email changes when you open it.',
+  'account.changeEmail.link': 'Change email address',
+  'account.changeBirthDate': 'Change date of birth',
+  'account.changeBirthDate.submit': 'Save date of birth',
+  'account.changeCountry': 'Change country or region',
+  'account.changeCountry.submit': 'Save country or region',
+  'account.changeCountry.note':
+    'Whether two-step verification and text messages are available depends on your country or region.',
+  'account.saved.birthDate': 'Your date of birth was saved.',
+  'account.saved.country': 'Your country or region was saved.',
+  'field.newEmail': 'New email address',
+  'emailChange.title': 'Confirm your new email address',
+  'emailChange.body': 'Press the button to make this address the email of your Twostep account.',
+  'emailChange.submit': 'Confirm new email',
+  'emailChange.done.title': 'Email address changed',
+  'emailChange.done.body': 'From now on, sign in with {email}.',
+  'notMe.title': 'This wasn’t me',
+  'notMe.reporting': 'You are reporting the email “{subject}”.',
+  'notMe.lead': 'When you press the button, we will at once:',
+  'notMe.item1': 'sign out every session of your account, in every browser and app;',
+  'notMe.item2': 'forget the browsers you chose to trust and the browsers you signed in with;',
+  'notMe.item3': 'cancel pending verification requests and email changes;',
+  'notMe.restoreEmail': 'give your account its email address {email} back;',
+  'notMe.item4': 'email you to confirm it.',
+  'notMe.keep': 'Your password, trusted devices and phone numbers stay as they are: choose a new password next.',
+  'notMe.submit': 'Sign out everywhere',
+  'notMe.done.title': 'Your account was signed out everywhere',
+  'notMe.done.body':
+    'Whoever else was signed in is signed out now. Choose a new password at once, so that they cannot sign in again.',
+  'notMe.done.restored': 'Your account has its email address {email} again.',
+  'notMe.done.reset': 'Reset your password',
   'account.saved.password': 'Your password was changed. Other sessions were signed out.',
   'account.sessions': 'Where you are signed in',
   'account.sessions.current': 'This browser',
@@ -136,6 +172,11 @@ export const en = {
   'event.account.email_verified': 'Email address confirmed',
   'event.account.signin_failed': 'Sign-in failed: wrong password',
   'event.account.password_changed': 'Password changed',
+  'event.account.email_change_requested': 'A change of email address was requested',
+  'event.account.email_changed': 'Email address changed',
+  'event.account.birth_date_changed': 'Date of birth changed',
+  'event.account.country_changed': 'Country or region changed',
+  'event.account.not_me_reported': 'You reported “This wasn’t me”: every session was signed out',
   'event.account.renamed': 'Name changed',
   'event.session.created': 'Signed in',
   'event.session.ended': 'Signed out',
@@ -185,8 +226,73 @@ export const en = {
   'error.TWO_STEP_OFF': 'Two-step verification is off for this account.',
   'error.RECOVERY_KEY_MISTYPED': 'That recovery key has a typo: check each character.',
   'error.RECOVERY_KEY_WRONG': 'That is not your recovery key.',
+  'error.RECOVERY_STEP_INVALID':
+    'This step of the recovery is not open (it was done already, skipped or expired). Start again.',
+  'error.RESET_NEEDS_TWO_STEP':
+    'This account uses two-step verification: a link alone cannot reset its password. Use your recovery key.',
+  'signin.forgot': 'Forgot your password?',
+  'signin.locked': 'Unlock it with your recovery key',
+  'signin.useKey': 'Lost your trusted devices? Use your recovery key',
+  'forgot.title': 'Reset your password',
+  'forgot.intro': 'Enter the email address of your account. If it has one, we email you what to do next.',
+  'forgot.submit': 'Continue',
+  'forgot.sentTitle': 'Check your email',
+  'forgot.sent':
+    'If {email} belongs to an account, we have sent it an email with what to do next. A reset link works for {minutes} minutes and only once.',
+  'forgot.twoStepHint':
+    'Does your account use two-step verification? Then no link can reset it: you need your recovery key and one of your trusted devices or phone numbers.',
+  'forgot.useKey': 'Continue with your recovery key',
+  'forgot.keyTitle': 'Recover your account with your recovery key',
+  'forgot.keyIntro':
+    'You need two of three: here, your recovery key and a code from one of your trusted devices or phone numbers. Nobody can do it for you, not even support, and your date of birth is never enough.',
+  'forgot.codeTitle': 'Enter a verification code',
+  'forgot.newPasswordTitle': 'Choose a new password',
+  'forgot.newPasswordIntro': 'Every session and trusted browser of your account is signed out when you save it.',
+  'forgot.save': 'Save the new password',
+  'forgot.doneTitle': 'Your password was changed',
+  'forgot.done': 'Every session of your account was signed out. Sign in with your new password.',
+  'forgot.newKey':
+    'Your recovery key was used, so it no longer works. This is your new one: it is shown only now. Write it down or print this page, and keep it safe.',
+  'forgot.signIn': 'Sign in',
+  'forgot.linkInvalid':
+    'This reset link cannot be used: it is wrong, expired, used already or replaced by a newer one.',
+  'forgot.askAgain': 'Ask for a new link',
+  'recoverySignIn.title': 'Sign in with your recovery key',
+  'recoverySignIn.intro':
+    'Your password and your recovery key together get you in without a trusted device. The key is then used up and you get a new one.',
+  'recoverySignIn.continue': 'Continue to your account',
+  'recoverySignIn.signedIn': 'You are signed in. Remove any trusted device you lost, and add a new one.',
+  'unlock.title': 'Unlock your account',
+  'unlock.intro':
+    'Your account was locked for security reasons after too many wrong codes: someone may know your password. Unlock it with your password and your recovery key, or reset your password with your recovery key and a trusted device.',
+  'unlock.submit': 'Unlock and sign in',
+  'unlock.resetInstead': 'Forgot your password? Recover with your recovery key and a trusted device',
+  'recoveryKey.download': 'Download as a text file',
+  'event.account.password_reset': 'Password reset',
+  'event.account.locked': 'Account locked after too many wrong codes',
+  'event.account.unlocked': 'Account unlocked with the recovery key',
+  'event.password_reset.requested': 'A password reset was requested',
+  'event.recovery.key_accepted': 'The recovery key was entered to recover the account',
+  'event.recovery.key_failed': 'A wrong recovery key was entered',
+  'event.recovery_key.used': 'The recovery key was used and replaced by a new one',
+  'event.recovery_key.replaced': 'The recovery key was replaced',
+  'device.code.purpose.recovery': 'Account recovery (forgot password)',
+  'email.passwordResetLink.subject': 'Reset your Twostep password',
+  'email.passwordResetLink.body':
+    'Hello {name},\n\nSomeone, hopefully you, asked to reset the password of your Twostep account. Choose a new password here (the link works for {minutes} minutes and only once):\n\n{link}\n\nIf you did not ask, ignore this email: nothing changes.',
+  'email.passwordResetWithKey.subject': 'Resetting your Twostep password',
+  'email.passwordResetWithKey.body':
+    'Hello {name},\n\nSomeone, hopefully you, asked to reset the password of your Twostep account. Your account uses two-step verification, so no link can reset it. To choose a new password you need your recovery key and one of your trusted devices or phone numbers: {url}\n\nIf you did not ask, ignore this email: nothing changes.',
+  'email.passwordReset.subject': 'Your password was reset',
+  'email.passwordReset.body':
+    'Hello {name},\n\nThe password of your Twostep account was reset from {browser} at {ip} ({place}). Every session and trusted browser was signed out.',
+  'email.recoveryKeyUsed.subject': 'Your recovery key was used to sign in',
+  'email.recoveryKeyUsed.body':
+    'Hello {name},\n\nYour recovery key and password were used to sign in to your Twostep account from {browser} at {ip} ({place}). The key no longer works; a new one was shown at that sign-in.',
   'error.ACKNOWLEDGEMENT_REQUIRED': 'Confirm that you understand the conditions first.',
   'error.INVALID_CREDENTIALS': 'The email or password is not correct.',
+  'error.EMAIL_UNCHANGED': 'That is already your email address.',
+  'error.EMAIL_TAKEN': 'This address already belongs to another account, so it cannot become the email of this one.',
   'error.CURRENT_PASSWORD_WRONG': 'Your current password is not correct.',
   'error.UNAUTHENTICATED': 'Sign in to continue.',
   'error.EMAIL_NOT_VERIFIED': 'Confirm your email address first: we sent you a new link.',
@@ -217,6 +323,32 @@ export const en = {
   'email.deviceRemoved.subject': 'A trusted device was removed from your account',
   'email.deviceRemoved.body':
     'Hello {name},\n\n{device} was removed from your Twostep account and will not receive codes any more.',
+  'email.footer.notMe':
+    "If this wasn't you, open this link to sign out everywhere at once (it works once, for {days} days):\n{link}\nThen choose a new password. Your recent activity is at {url}.",
+  'email.newBrowserSignIn.subject': 'New sign-in to your account',
+  'email.newBrowserSignIn.body':
+    'Hello {name},\n\nYour Twostep account was just signed in to with its password from a browser or app it has not used before: {browser} at {ip} ({place}).',
+  'email.birthDateChanged.subject': 'Your date of birth was changed',
+  'email.birthDateChanged.body':
+    'Hello {name},\n\nThe date of birth of your Twostep account was changed on {when} from {ip}.',
+  'email.countryChanged.subject': 'Your country or region was changed',
+  'email.countryChanged.body':
+    'Hello {name},\n\nThe country or region of your Twostep account was changed to {country} on {when} from {ip}. Which security features you can use depends on it.',
+  'email.emailChangeRequested.subject': 'A change of your email address was requested',
+  'email.emailChangeRequested.body':
+    'Hello {name},\n\nOn {when}, from {ip}, someone signed in to your Twostep account asked to change its email address to {newEmail}. It changes only when the link we sent to that address is opened.',
+  'email.emailChanged.subject': 'Your email address was changed',
+  'email.emailChanged.body':
+    "Hello {name},\n\nThe email address of your Twostep account was changed from this address to {newEmail} on {when}. Sign in with the new address from now on; we will not write to this one any more. If this wasn't you, the link below also gives your account this address back.",
+  'email.changeEmailVerify.subject': 'Confirm your new email address',
+  'email.changeEmailVerify.body':
+    'Hello {name},\n\nSomeone (hopefully you) asked to use this address as the email of a Twostep account. To confirm, open:\n\n{link}\n\nThe link works once and for {hours} hours. If you did not ask for this, ignore this email: nothing changes.',
+  'email.emailInUse.subject': 'Someone tried to use your email address',
+  'email.emailInUse.body':
+    'Hello {name},\n\nSomeone asked to move another Twostep account to this email address, which already belongs to your account. Nothing changed. If it was you, sign in to your own account at {url}.',
+  'email.notMeDone.subject': 'Your account was signed out everywhere',
+  'email.notMeDone.body':
+    'Hello {name},\n\nYou reported that something on your Twostep account was not you. We signed out every session, forgot trusted and known browsers and cancelled pending verifications and email changes.\n\nChoose a new password now at {url}.',
   'email.challengeDenied.subject': 'You said a verification request was not you',
   'email.challengeDenied.body':
     'Hello {name},\n\nOn one of your devices you answered "This wasn\'t me" to a request from {browser} at {ip} ({place}) on {at}. We cancelled it. If someone knows your password, change it now.',
@@ -396,6 +528,37 @@ export const en = {
   'email.waitingPeriodOver.subject': 'You can turn on two-step verification now',
   'email.waitingPeriodOver.body':
     'Hello {name},\n\nThe waiting period after the recent security change to your Twostep account is over: you can turn on two-step verification at {url}.',
+  'error.INVALID_REDIRECT_URI':
+    'A redirect URI must be an absolute https:// URL (http:// only for localhost), without a fragment.',
+  'error.SERVICE_NOT_FOUND': 'There is no such service.',
+  'error.SERVICE_SIGNIN_EXPIRED':
+    'This sign-in request has expired or belongs to another browser. Go back to the app and sign in again.',
+  'oidc.login.title': 'Sign in to {service}',
+  'oidc.login.intro': '{service} uses your Twostep account. Sign in with your email address and password.',
+  'oidc.login.twoStepDemanded':
+    '{service} asks for two-step verification: you will also need a code from a trusted device or phone.',
+  'oidc.cancel': 'Cancel',
+  'oidc.consent.title': 'Allow {service} to use your account?',
+  'oidc.consent.signedInAs': 'Signed in as {email}.',
+  'oidc.consent.intro': '{service} would like to:',
+  'oidc.consent.allow': 'Allow',
+  'oidc.consent.deny': 'Don’t allow',
+  'oidc.scope.openid': 'know who you are when you sign in',
+  'oidc.scope.email': 'see your email address',
+  'oidc.scope.profile': 'see your name and language',
+  'oidc.scope.offline_access': 'stay signed in when you are not using it',
+  'oidc.logout.title': 'Sign out?',
+  'oidc.logout.body': 'Do you want to sign out of Twostep?',
+  'oidc.logout.fromService': '{service} asks to sign you out of Twostep.',
+  'oidc.logout.yes': 'Sign out',
+  'oidc.logout.no': 'Stay signed in',
+  'oidc.loggedOut.title': 'Signed out',
+  'oidc.loggedOut.body': 'You are signed out of Twostep.',
+  'oidc.error.title': 'This sign-in could not continue',
+  'oidc.error.body':
+    'The app that sent you here made a request Twostep cannot accept. Go back to the app and try again.',
+  'event.service.signed_in': 'You signed in to a service',
+  'event.service.authorized': 'You allowed a service to use your account',
 } as const;
 
 export type TextId = keyof typeof en;

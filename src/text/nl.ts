@@ -57,6 +57,43 @@ export const nl: Record<TextId, string> = {
   'account.changePassword.submit': 'Wachtwoord wijzigen',
   'account.changePassword.note': 'Als u uw wachtwoord wijzigt, wordt u overal elders uitgelogd.',
   'account.saved.name': 'Uw naam is opgeslagen.',
+  'account.changeEmail': 'E-mailadres wijzigen',
+  'account.changeEmail.lead':
+    'We sturen een link naar het nieuwe adres. Uw e-mailadres verandert pas als u die opent; tot dan logt u in met {email}.',
+  'account.changeEmail.submit': 'Bevestigingslink versturen',
+  'account.changeEmail.sent':
+    'Kijk in de nieuwe mailbox: als dat adres gebruikt kan worden, hebben we er een link naartoe gestuurd. Uw e-mailadres verandert als u die opent.',
+  'account.changeEmail.link': 'E-mailadres wijzigen',
+  'account.changeBirthDate': 'Geboortedatum wijzigen',
+  'account.changeBirthDate.submit': 'Geboortedatum opslaan',
+  'account.changeCountry': 'Land of regio wijzigen',
+  'account.changeCountry.note':
+    'Of verificatie in twee stappen en sms beschikbaar zijn, hangt af van uw land of regio.',
+  'account.changeCountry.submit': 'Land of regio opslaan',
+  'account.saved.birthDate': 'Uw geboortedatum is opgeslagen.',
+  'account.saved.country': 'Uw land of regio is opgeslagen.',
+  'field.newEmail': 'Nieuw e-mailadres',
+  'emailChange.title': 'Bevestig uw nieuwe e-mailadres',
+  'emailChange.body': 'Druk op de knop om dit adres het e-mailadres van uw Twostep-account te maken.',
+  'emailChange.submit': 'Nieuw e-mailadres bevestigen',
+  'emailChange.done.title': 'E-mailadres gewijzigd',
+  'emailChange.done.body': 'Log voortaan in met {email}.',
+  'notMe.title': 'Dit was ik niet',
+  'notMe.reporting': 'U meldt de e-mail “{subject}”.',
+  'notMe.lead': 'Als u op de knop drukt, doen we meteen het volgende:',
+  'notMe.item1': 'we loggen elke sessie van uw account uit, in elke browser en app;',
+  'notMe.item2': 'we vergeten de browsers die u vertrouwde en de browsers waarmee u inlogde;',
+  'notMe.item3': 'we annuleren openstaande verificatieverzoeken en wijzigingen van uw e-mailadres;',
+  'notMe.restoreEmail': 'we geven uw account zijn e-mailadres {email} terug;',
+  'notMe.item4': 'we sturen u een e-mail ter bevestiging.',
+  'notMe.keep':
+    'Uw wachtwoord, vertrouwde apparaten en telefoonnummers blijven zoals ze zijn: kies hierna een nieuw wachtwoord.',
+  'notMe.submit': 'Overal uitloggen',
+  'notMe.done.title': 'Uw account is overal uitgelogd',
+  'notMe.done.body':
+    'Wie verder nog was ingelogd, is nu uitgelogd. Kies meteen een nieuw wachtwoord, zodat die niet opnieuw kan inloggen.',
+  'notMe.done.restored': 'Uw account heeft zijn e-mailadres {email} weer terug.',
+  'notMe.done.reset': 'Wachtwoord opnieuw instellen',
   'account.saved.password': 'Uw wachtwoord is gewijzigd. Andere sessies zijn uitgelogd.',
   'account.sessions': 'Waar u bent ingelogd',
   'account.sessions.current': 'Deze browser',
@@ -140,6 +177,11 @@ export const nl: Record<TextId, string> = {
   'event.account.email_verified': 'E-mailadres bevestigd',
   'event.account.signin_failed': 'Inloggen mislukt: verkeerd wachtwoord',
   'event.account.password_changed': 'Wachtwoord gewijzigd',
+  'event.account.email_change_requested': 'Wijziging van het e-mailadres aangevraagd',
+  'event.account.email_changed': 'E-mailadres gewijzigd',
+  'event.account.birth_date_changed': 'Geboortedatum gewijzigd',
+  'event.account.country_changed': 'Land of regio gewijzigd',
+  'event.account.not_me_reported': 'U meldde “Dit was ik niet”: elke sessie is uitgelogd',
   'event.account.renamed': 'Naam gewijzigd',
   'event.session.created': 'Ingelogd',
   'event.session.ended': 'Uitgelogd',
@@ -190,8 +232,76 @@ export const nl: Record<TextId, string> = {
   'error.TWO_STEP_OFF': 'Verificatie in twee stappen staat uit voor dit account.',
   'error.RECOVERY_KEY_MISTYPED': 'Die herstelsleutel bevat een typfout: controleer elk teken.',
   'error.RECOVERY_KEY_WRONG': 'Dat is niet uw herstelsleutel.',
+  'error.RECOVERY_STEP_INVALID':
+    'Deze stap van het herstel is niet open (al gedaan, overgeslagen of verlopen). Begin opnieuw.',
+  'error.RESET_NEEDS_TWO_STEP':
+    'Dit account gebruikt verificatie in twee stappen: een link alleen kan het wachtwoord niet herstellen. Gebruik uw herstelsleutel.',
+  'signin.forgot': 'Wachtwoord vergeten?',
+  'signin.locked': 'Ontgrendel het met uw herstelsleutel',
+  'signin.useKey': 'Uw vertrouwde apparaten kwijt? Gebruik uw herstelsleutel',
+  'forgot.title': 'Uw wachtwoord herstellen',
+  'forgot.intro':
+    'Vul het e-mailadres van uw account in. Als er een account bij hoort, mailen we u wat u verder moet doen.',
+  'forgot.submit': 'Doorgaan',
+  'forgot.sentTitle': 'Kijk in uw e-mail',
+  'forgot.sent':
+    'Als {email} bij een account hoort, hebben we er een e-mail naartoe gestuurd met wat u verder moet doen. Een herstellink werkt {minutes} minuten en maar één keer.',
+  'forgot.twoStepHint':
+    'Gebruikt uw account verificatie in twee stappen? Dan kan geen link het herstellen: u hebt uw herstelsleutel nodig en een van uw vertrouwde apparaten of telefoonnummers.',
+  'forgot.useKey': 'Doorgaan met uw herstelsleutel',
+  'forgot.keyTitle': 'Uw account herstellen met uw herstelsleutel',
+  'forgot.keyIntro':
+    'U hebt twee van de drie nodig: hier uw herstelsleutel en een code van een van uw vertrouwde apparaten of telefoonnummers. Niemand kan het voor u doen, ook de klantenservice niet, en uw geboortedatum is nooit genoeg.',
+  'forgot.codeTitle': 'Vul een verificatiecode in',
+  'forgot.newPasswordTitle': 'Kies een nieuw wachtwoord',
+  'forgot.newPasswordIntro': 'Als u het opslaat, worden alle sessies en vertrouwde browsers van uw account afgemeld.',
+  'forgot.save': 'Nieuw wachtwoord opslaan',
+  'forgot.doneTitle': 'Uw wachtwoord is gewijzigd',
+  'forgot.done': 'Alle sessies van uw account zijn afgemeld. Log in met uw nieuwe wachtwoord.',
+  'forgot.newKey':
+    'Uw herstelsleutel is gebruikt en werkt niet meer. Dit is uw nieuwe: hij wordt alleen nu getoond. Schrijf hem op of druk deze pagina af en bewaar hem goed.',
+  'forgot.signIn': 'Inloggen',
+  'forgot.linkInvalid':
+    'Deze herstellink kan niet worden gebruikt: hij is onjuist, verlopen, al gebruikt of vervangen door een nieuwere.',
+  'forgot.askAgain': 'Vraag een nieuwe link aan',
+  'recoverySignIn.title': 'Inloggen met uw herstelsleutel',
+  'recoverySignIn.intro':
+    'Met uw wachtwoord en uw herstelsleutel samen komt u binnen zonder vertrouwd apparaat. De sleutel is daarna opgebruikt en u krijgt een nieuwe.',
+  'recoverySignIn.continue': 'Verder naar uw account',
+  'recoverySignIn.signedIn':
+    'U bent ingelogd. Verwijder een vertrouwd apparaat dat u kwijt bent en voeg een nieuw toe.',
+  'unlock.title': 'Uw account ontgrendelen',
+  'unlock.intro':
+    'Uw account is om veiligheidsredenen vergrendeld na te veel onjuiste codes: iemand kent misschien uw wachtwoord. Ontgrendel het met uw wachtwoord en uw herstelsleutel, of herstel uw wachtwoord met uw herstelsleutel en een vertrouwd apparaat.',
+  'unlock.submit': 'Ontgrendelen en inloggen',
+  'unlock.resetInstead': 'Wachtwoord vergeten? Herstel met uw herstelsleutel en een vertrouwd apparaat',
+  'recoveryKey.download': 'Downloaden als tekstbestand',
+  'event.account.password_reset': 'Wachtwoord hersteld',
+  'event.account.locked': 'Account vergrendeld na te veel onjuiste codes',
+  'event.account.unlocked': 'Account ontgrendeld met de herstelsleutel',
+  'event.password_reset.requested': 'Er is gevraagd het wachtwoord te herstellen',
+  'event.recovery.key_accepted': 'De herstelsleutel is ingevuld om het account te herstellen',
+  'event.recovery.key_failed': 'Er is een onjuiste herstelsleutel ingevuld',
+  'event.recovery_key.used': 'De herstelsleutel is gebruikt en vervangen door een nieuwe',
+  'event.recovery_key.replaced': 'De herstelsleutel is vervangen',
+  'device.code.purpose.recovery': 'Accountherstel (wachtwoord vergeten)',
+  'email.passwordResetLink.subject': 'Uw Twostep-wachtwoord herstellen',
+  'email.passwordResetLink.body':
+    'Hallo {name},\n\nIemand, hopelijk u, heeft gevraagd het wachtwoord van uw Twostep-account te herstellen. Kies hier een nieuw wachtwoord (de link werkt {minutes} minuten en maar één keer):\n\n{link}\n\nHebt u dit niet gevraagd? Negeer deze e-mail dan: er verandert niets.',
+  'email.passwordResetWithKey.subject': 'Uw Twostep-wachtwoord herstellen',
+  'email.passwordResetWithKey.body':
+    'Hallo {name},\n\nIemand, hopelijk u, heeft gevraagd het wachtwoord van uw Twostep-account te herstellen. Uw account gebruikt verificatie in twee stappen, dus geen link kan het herstellen. Voor een nieuw wachtwoord hebt u uw herstelsleutel nodig en een van uw vertrouwde apparaten of telefoonnummers: {url}\n\nHebt u dit niet gevraagd? Negeer deze e-mail dan: er verandert niets.',
+  'email.passwordReset.subject': 'Uw wachtwoord is hersteld',
+  'email.passwordReset.body':
+    'Hallo {name},\n\nHet wachtwoord van uw Twostep-account is hersteld vanaf {browser} op {ip} ({place}). Alle sessies en vertrouwde browsers zijn afgemeld.',
+  'email.recoveryKeyUsed.subject': 'Uw herstelsleutel is gebruikt om in te loggen',
+  'email.recoveryKeyUsed.body':
+    'Hallo {name},\n\nUw herstelsleutel en wachtwoord zijn gebruikt om in te loggen op uw Twostep-account vanaf {browser} op {ip} ({place}). De sleutel werkt niet meer; bij die aanmelding is een nieuwe getoond.',
   'error.ACKNOWLEDGEMENT_REQUIRED': 'Bevestig eerst dat u de voorwaarden begrijpt.',
   'error.INVALID_CREDENTIALS': 'Het e-mailadres of wachtwoord klopt niet.',
+  'error.EMAIL_UNCHANGED': 'Dat is al uw e-mailadres.',
+  'error.EMAIL_TAKEN':
+    'Dit adres hoort al bij een ander account en kan dus niet het e-mailadres van dit account worden.',
   'error.CURRENT_PASSWORD_WRONG': 'Uw huidige wachtwoord klopt niet.',
   'error.UNAUTHENTICATED': 'Log in om verder te gaan.',
   'error.EMAIL_NOT_VERIFIED': 'Bevestig eerst uw e-mailadres: we hebben u een nieuwe link gestuurd.',
@@ -223,6 +333,32 @@ export const nl: Record<TextId, string> = {
   'email.deviceRemoved.subject': 'Er is een vertrouwd apparaat van uw account verwijderd',
   'email.deviceRemoved.body':
     'Hallo {name},\n\n{device} is van uw Twostep-account verwijderd en ontvangt geen codes meer.',
+  'email.footer.notMe':
+    'Was u dit niet? Open dan deze link om meteen overal uit te loggen (hij werkt één keer, {days} dagen lang):\n{link}\nKies daarna een nieuw wachtwoord. Uw recente activiteit staat op {url}.',
+  'email.newBrowserSignIn.subject': 'Nieuwe aanmelding bij uw account',
+  'email.newBrowserSignIn.body':
+    'Hallo {name},\n\nEr is zojuist met het wachtwoord ingelogd op uw Twostep-account vanuit een browser of app die het nog niet eerder gebruikte: {browser} op {ip} ({place}).',
+  'email.birthDateChanged.subject': 'Uw geboortedatum is gewijzigd',
+  'email.birthDateChanged.body':
+    'Hallo {name},\n\nDe geboortedatum van uw Twostep-account is gewijzigd op {when} vanaf {ip}.',
+  'email.countryChanged.subject': 'Uw land of regio is gewijzigd',
+  'email.countryChanged.body':
+    'Hallo {name},\n\nHet land of de regio van uw Twostep-account is gewijzigd in {country} op {when} vanaf {ip}. Welke beveiligingsfuncties u kunt gebruiken, hangt daarvan af.',
+  'email.emailChangeRequested.subject': 'Er is gevraagd uw e-mailadres te wijzigen',
+  'email.emailChangeRequested.body':
+    'Hallo {name},\n\nOp {when} vroeg iemand die op uw Twostep-account was ingelogd vanaf {ip} om het e-mailadres te wijzigen in {newEmail}. Het verandert pas als de link die we naar dat adres stuurden, wordt geopend.',
+  'email.emailChanged.subject': 'Uw e-mailadres is gewijzigd',
+  'email.emailChanged.body':
+    'Hallo {name},\n\nHet e-mailadres van uw Twostep-account is op {when} gewijzigd van dit adres in {newEmail}. Log voortaan in met het nieuwe adres; we schrijven niet meer naar dit adres. Was u dit niet? Dan geeft de link hieronder uw account ook dit adres terug.',
+  'email.changeEmailVerify.subject': 'Bevestig uw nieuwe e-mailadres',
+  'email.changeEmailVerify.body':
+    'Hallo {name},\n\nIemand (hopelijk u) vroeg om dit adres te gebruiken als e-mailadres van een Twostep-account. Open ter bevestiging:\n\n{link}\n\nDe link werkt één keer en {hours} uur lang. Heeft u hier niet om gevraagd? Negeer deze e-mail dan: er verandert niets.',
+  'email.emailInUse.subject': 'Iemand probeerde uw e-mailadres te gebruiken',
+  'email.emailInUse.body':
+    'Hallo {name},\n\nIemand vroeg om een ander Twostep-account naar dit e-mailadres te verhuizen, maar het hoort al bij uw account. Er is niets veranderd. Was u het zelf? Log dan in op uw eigen account op {url}.',
+  'email.notMeDone.subject': 'Uw account is overal uitgelogd',
+  'email.notMeDone.body':
+    'Hallo {name},\n\nU meldde dat iets op uw Twostep-account niet door u werd gedaan. We hebben elke sessie uitgelogd, vertrouwde en bekende browsers vergeten en openstaande verificaties en wijzigingen van uw e-mailadres geannuleerd.\n\nKies nu een nieuw wachtwoord op {url}.',
   'email.challengeDenied.subject': 'U gaf aan dat een verificatieverzoek niet van u was',
   'email.challengeDenied.body':
     'Hallo {name},\n\nOp een van uw apparaten antwoordde u "Dit was ik niet" op een verzoek van {browser} op {ip} ({place}) op {at}. We hebben het geannuleerd. Kent iemand uw wachtwoord? Wijzig het dan nu.',
@@ -409,4 +545,35 @@ export const nl: Record<TextId, string> = {
   'email.waitingPeriodOver.subject': 'U kunt nu verificatie in twee stappen inschakelen',
   'email.waitingPeriodOver.body':
     'Hallo {name},\n\nDe wachttijd na de recente beveiligingswijziging van uw Twostep-account is voorbij: u kunt verificatie in twee stappen inschakelen op {url}.',
+  'error.INVALID_REDIRECT_URI':
+    'Een redirect-URI moet een absolute https://-URL zijn (http:// alleen voor localhost), zonder fragment.',
+  'error.SERVICE_NOT_FOUND': 'Deze dienst bestaat niet.',
+  'error.SERVICE_SIGNIN_EXPIRED':
+    'Dit inlogverzoek is verlopen of hoort bij een andere browser. Ga terug naar de app en log opnieuw in.',
+  'oidc.login.title': 'Inloggen bij {service}',
+  'oidc.login.intro': '{service} gebruikt uw Twostep-account. Log in met uw e-mailadres en wachtwoord.',
+  'oidc.login.twoStepDemanded':
+    '{service} vraagt om verificatie in twee stappen: u hebt ook een code van een vertrouwd apparaat of telefoon nodig.',
+  'oidc.cancel': 'Annuleren',
+  'oidc.consent.title': '{service} toegang geven tot uw account?',
+  'oidc.consent.signedInAs': 'Ingelogd als {email}.',
+  'oidc.consent.intro': '{service} wil graag:',
+  'oidc.consent.allow': 'Toestaan',
+  'oidc.consent.deny': 'Niet toestaan',
+  'oidc.scope.openid': 'weten wie u bent als u inlogt',
+  'oidc.scope.email': 'uw e-mailadres zien',
+  'oidc.scope.profile': 'uw naam en taal zien',
+  'oidc.scope.offline_access': 'ingelogd blijven als u de app niet gebruikt',
+  'oidc.logout.title': 'Uitloggen?',
+  'oidc.logout.body': 'Wilt u uitloggen bij Twostep?',
+  'oidc.logout.fromService': '{service} vraagt u uit te loggen bij Twostep.',
+  'oidc.logout.yes': 'Uitloggen',
+  'oidc.logout.no': 'Ingelogd blijven',
+  'oidc.loggedOut.title': 'Uitgelogd',
+  'oidc.loggedOut.body': 'U bent uitgelogd bij Twostep.',
+  'oidc.error.title': 'Dit inloggen kon niet doorgaan',
+  'oidc.error.body':
+    'De app die u hierheen stuurde deed een verzoek dat Twostep niet kan aannemen. Ga terug naar de app en probeer het opnieuw.',
+  'event.service.signed_in': 'U bent ingelogd bij een dienst',
+  'event.service.authorized': 'U hebt een dienst toegang gegeven tot uw account',
 };

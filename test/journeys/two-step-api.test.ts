@@ -387,6 +387,13 @@ describe('notifications', () => {
       payload: { recoveryKey: key },
     });
     assert.equal((await subjects())[0], 'Your recovery key was replaced');
+    // The old key died when the new one was made: it no longer starts a recovery.
+    const oldKey = await t.request({
+      method: 'POST',
+      url: '/api/v1/recovery',
+      payload: { email: account.email, recoveryKey: account.recoveryKey },
+    });
+    assert.equal(oldKey.json().error.code, 'RECOVERY_KEY_WRONG');
 
     const phones = (await t.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) })).json().phones;
     assert.equal(

@@ -86,9 +86,9 @@ before(async () => {
 after(() => t.close());
 
 describe('cookies on a plain-http development server', () => {
-  test('session, form-token and language cookies are HttpOnly, SameSite=Lax, Path=/, host-only', async () => {
+  test('session, form-token, language and known-browser cookies are HttpOnly, SameSite=Lax, Path=/, host-only', async () => {
     const seen = await cookiesOfAJourney(t, 'http://localhost:3000');
-    assert.deepEqual([...seen.keys()].sort(), ['twostep_csrf', 'twostep_lang', 'twostep_session']);
+    assert.deepEqual([...seen.keys()].sort(), ['twostep_browser', 'twostep_csrf', 'twostep_lang', 'twostep_session']);
     for (const cookies of seen.values()) for (const cookie of cookies) assertCookieFlags(cookie, { https: false });
     assert.ok(
       seen.get('twostep_session')?.some((c) => c.value === ''),
@@ -107,7 +107,12 @@ describe('cookies and headers behind https', () => {
 
   test('every cookie carries the __Host- prefix and Secure', async () => {
     const seen = await cookiesOfAJourney(https, publicUrl);
-    assert.deepEqual([...seen.keys()].sort(), ['__Host-twostep_csrf', '__Host-twostep_lang', '__Host-twostep_session']);
+    assert.deepEqual([...seen.keys()].sort(), [
+      '__Host-twostep_browser',
+      '__Host-twostep_csrf',
+      '__Host-twostep_lang',
+      '__Host-twostep_session',
+    ]);
     for (const cookies of seen.values()) for (const cookie of cookies) assertCookieFlags(cookie, { https: true });
   });
 

@@ -10,6 +10,7 @@ import { signUp } from '../../flows/sign-up.ts';
 import { verifyEmail } from '../../flows/verify-email.ts';
 import { estimateStrength } from '../../passwords/strength.ts';
 import { cookieNames } from '../cookies.ts';
+import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import {
   Email,
@@ -73,6 +74,11 @@ export function registerAccountApi(parent: FastifyInstance, services: Services):
         tags: ['session'],
         summary:
           'Sign in with email and password. Sets the session cookie and returns the token for non-browser clients.',
+        description:
+          'A sign-in from a browser or app the account has not seen emails the owner a "new sign-in" notice. ' +
+          'The server recognizes a client by the `twostep_browser` cookie (`__Host-twostep_browser` over https) ' +
+          'that it sets on every successful sign-in: send it back with later sign-ins, as browsers do. A client ' +
+          'that keeps no cookies is a new one every time. A sign-in completed with a code sends its own notice.',
         body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
         response: {
           200: Type.Union([SignedInSchema, TwoStepRequiredSchema]),
@@ -82,10 +88,12 @@ export function registerAccountApi(parent: FastifyInstance, services: Services):
     },
     async (request, reply) => {
       const trustedBrowser = request.cookies[cookieNames(services.config).trustedBrowser];
-      const result = await signIn(services, { ...request.body, trustedBrowser }, request.ctx);
+      const knownBrowser = knownBrowserMarker(request, services.config);
+      const result = await signIn(services, { ...request.body, trustedBrowser, knownBrowser }, request.ctx);
       reply.header('cache-control', 'no-store');
       if (result.status === 'two_step_required') return twoStepRequiredJson(result);
       setSessionCookie(reply, services.config, result.token);
+      setKnownBrowserCookie(reply, services.config, result.knownBrowser);
       return signedInJson(services, result.token);
     },
   );

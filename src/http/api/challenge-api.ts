@@ -14,6 +14,7 @@ import { confirmPhone } from '../../flows/phones.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import type { Challenge } from '../../store/challenges.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
+import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { requireAuth } from '../request-context.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { ChannelSchema, errorResponses, signedInJson } from './schemas.ts';
@@ -96,8 +97,10 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
       const { code, trustBrowser } = request.body;
       reply.header('cache-control', 'no-store');
       if (challenge.purpose === 'sign_in') {
-        const result = await completeSignIn(services, challenge.id, { code, trustBrowser }, request.ctx);
+        const knownBrowser = knownBrowserMarker(request, services.config);
+        const result = await completeSignIn(services, challenge.id, { code, trustBrowser, knownBrowser }, request.ctx);
         setSessionCookie(reply, services.config, result.token);
+        setKnownBrowserCookie(reply, services.config, result.knownBrowser);
         if (result.trustedBrowser) {
           reply.setCookie(
             cookieNames(services.config).trustedBrowser,

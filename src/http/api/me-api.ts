@@ -1,16 +1,28 @@
-// JSON API for the signed-in account (SPEC §7): who am I, change name and password, sessions, activity.
+// JSON API for the signed-in account (SPEC §7): who am I, change the profile, the email address and
+// the password, sessions, activity.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.ts';
-import { changePassword, rename } from '../../flows/account-changes.ts';
+import { changePassword, updateProfile } from '../../flows/account-changes.ts';
 import { recentActivity } from '../../flows/activity.ts';
 import type { Services } from '../../flows/context.ts';
+import { confirmEmailChange, requestEmailChange } from '../../flows/email-change.ts';
 import { type AuthenticatedSession, listSessions, revokeSession } from '../../flows/sessions.ts';
 import type { Account } from '../../store/accounts.ts';
 import { requireAuth } from '../request-context.ts';
 import { clearSessionCookie } from '../session-cookie.ts';
-import { EventView, errorResponses, MeView, Name, Password, SessionView } from './schemas.ts';
+import {
+  BirthDate,
+  Country,
+  Email,
+  EventView,
+  errorResponses,
+  MeView,
+  Name,
+  Password,
+  SessionView,
+} from './schemas.ts';
 
 const security: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }];
 
@@ -63,16 +75,65 @@ export function registerMeApi(parent: FastifyInstance, services: Services): void
     {
       schema: {
         tags: ['account'],
-        summary: 'Change the name',
+        summary: 'Change the name, date of birth or country (any of them, checked like sign-up)',
+        description:
+          'On an account with two-step verification this needs a two-step verification in the last 10 minutes ' +
+          '(`STEP_UP_REQUIRED`: see POST /api/v1/step-up). A new date of birth or country is emailed to the owner. ' +
+          'The country decides whether two-step verification and SMS are available (the rollout).',
         security,
-        body: Type.Object({ name: Name }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.Optional(Name), birthDate: Type.Optional(BirthDate), country: Type.Optional(Country) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: { 200: MeView, ...errorResponses },
       },
     },
     async (request) => {
       const auth = requireAuth(request);
-      const name = await rename(services, auth, request.body.name, request.ctx);
-      return meView(services, { ...auth, account: { ...auth.account, name } });
+      const account = await updateProfile(services, auth, request.body, request.ctx);
+      return meView(services, { ...auth, account });
+    },
+  );
+
+  app.post(
+    '/api/v1/me/email',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Ask to change the email address (needs the current password); a link is emailed to the new one',
+        description:
+          'The change takes effect only when the link sent to the new address is followed ' +
+          '(POST /api/v1/me/email/confirm); the current address is told. The answer is the same whether or not ' +
+          'the new address already belongs to another account (then nothing changes and that owner is told). ' +
+          'Needs a recent two-step verification on an account with two-step verification.',
+        security,
+        body: Type.Object({ newEmail: Email, currentPassword: Password }, { additionalProperties: false }),
+        response: { 202: Type.Object({ status: Type.Literal('check_email') }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await requestEmailChange(services, requireAuth(request), request.body, request.ctx);
+      return reply.status(202).send({ status: 'check_email' as const });
+    },
+  );
+
+  app.post(
+    '/api/v1/me/email/confirm',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Confirm an email change with the token from the link sent to the new address',
+        description: 'No session is needed: the single-use token is the proof that the new mailbox is reachable.',
+        body: Type.Object({ token: Type.String({ maxLength: 128 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ status: Type.Literal('changed'), email: Type.String() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { email } = await confirmEmailChange(services, request.body.token, request.ctx);
+      return { status: 'changed' as const, email };
     },
   );
 

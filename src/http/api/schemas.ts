@@ -71,6 +71,8 @@ export const EventView = Type.Object({
 export const Email = Type.String({ maxLength: 320 });
 export const Password = Type.String({ maxLength: 4096 });
 export const Name = Type.String({ maxLength: 1000 });
+export const BirthDate = Type.String({ maxLength: 32, description: 'YYYY-MM-DD' });
+export const Country = Type.String({ maxLength: 8, description: 'ISO 3166-1 alpha-2 code' });
 
 export const ChannelSchema = Type.Object({
   id: Type.String({ description: 'pass as `channel` to POST /api/v1/challenges/{id}/send' }),

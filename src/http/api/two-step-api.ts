@@ -76,7 +76,7 @@ export function registerTwoStepApi(parent: FastifyInstance, services: Services):
       },
     },
     async (request, reply) =>
-      reply.status(201).send({ recoveryKey: await createRecoveryKey(services, requireAuth(request)) }),
+      reply.status(201).send({ recoveryKey: await createRecoveryKey(services, requireAuth(request), request.ctx) }),
   );
 
   app.post(

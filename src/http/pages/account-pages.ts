@@ -2,7 +2,7 @@
 // sessions, sign out. Every page here needs a live session; without one the browser goes to sign in.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
-import { changePassword, rename } from '../../flows/account-changes.ts';
+import { changePassword, rename, updateProfile } from '../../flows/account-changes.ts';
 import { recentActivity } from '../../flows/activity.ts';
 import type { Services } from '../../flows/context.ts';
 import {
@@ -19,6 +19,7 @@ import { en } from '../../text/en.ts';
 import type { TextId } from '../../text/index.ts';
 import { requireAuth } from '../request-context.ts';
 import { clearSessionCookie } from '../session-cookie.ts';
+import { countryOptions } from './country-options.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
 import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
@@ -27,6 +28,9 @@ import { strengthMeter } from './strength-meter.ts';
 const hidden = { schema: { hide: true } };
 const NOTICES: Record<string, TextId> = {
   name: 'account.saved.name',
+  'birth-date': 'account.saved.birthDate',
+  country: 'account.saved.country',
+  'email-sent': 'account.changeEmail.sent',
   password: 'account.saved.password',
   revoked: 'account.sessions.revoked',
   'device-removed': 'account.devices.removedNotice',
@@ -39,6 +43,17 @@ const NOTICES: Record<string, TextId> = {
  */
 function returnPath(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/account(\/[\w-]+)*$/.test(value) ? value : undefined;
+}
+
+/** The forms of the account page, each re-rendered with its own error. */
+type AccountForm = 'name' | 'birthDate' | 'country' | 'password';
+
+/**
+ * The hidden field that tells the step-up detour where to come back to (http/errors.ts): the form
+ * itself, so that after the code the user is where they were. Read back through localReturnPath.
+ */
+function returnTo(path: string): Html {
+  return html`<input type="hidden" name="return" value="${path}">`;
 }
 
 function formatTime(locale: string, date: Date): string {
@@ -63,7 +78,7 @@ async function accountPage(
   request: FastifyRequest,
   reply: FastifyReply,
   services: Services,
-  errors: { name?: AppError; password?: AppError } = {},
+  errors: Partial<Record<AccountForm, AppError>> = {},
 ): Promise<string> {
   const auth = request.auth;
   if (!auth) throw new Error('accountPage needs a session');
@@ -89,21 +104,41 @@ async function accountPage(
 <h1>${text('account.title')}</h1>
 <p class="muted intro">${text('account.hello', { email: account.email })}</p>
 ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNotice', { device: trustedNow.name }) : undefined)}
-<section class="card">
+<section class="card" id="profile">
   <h2>${text('account.profile')}</h2>
   <dl class="facts">
     <dt>${text('field.name')}</dt><dd>${account.name}</dd>
-    <dt>${text('field.email')}</dt><dd>${account.email}</dd>
+    <dt>${text('field.email')}</dt><dd>${account.email} <a href="/account/email">${text('account.changeEmail.link')}</a></dd>
     <dt>${text('account.country')}</dt><dd>${country}</dd>
     <dt>${text('account.birthDate')}</dt><dd>${formatDay(view.locale, account.birth_date)}</dd>
   </dl>
   <h3>${text('account.changeName')}</h3>
   ${alertBox(errorText(errors.name))}
   <form method="post" action="/account/name">
-    ${view.csrf}
+    ${view.csrf}${returnTo('/account#profile')}
     <label for="name">${text('field.name')}</label>
     <input id="name" name="name" autocomplete="name" required maxlength="100" value="${account.name}">
     <button type="submit">${text('account.changeName.submit')}</button>
+  </form>
+  <h3 id="birth-date">${text('account.changeBirthDate')}</h3>
+  ${alertBox(errorText(errors.birthDate))}
+  <form method="post" action="/account/birth-date">
+    ${view.csrf}${returnTo('/account#birth-date')}
+    <label for="birthDate">${text('field.birthDate')}</label>
+    <input id="birthDate" name="birthDate" type="date" required value="${account.birth_date}" aria-describedby="birth-hint">
+    <p id="birth-hint" class="hint">${text('hint.birthDate')}</p>
+    <button type="submit">${text('account.changeBirthDate.submit')}</button>
+  </form>
+  <h3 id="country-form">${text('account.changeCountry')}</h3>
+  ${alertBox(errorText(errors.country))}
+  <form method="post" action="/account/country">
+    ${view.csrf}${returnTo('/account#country-form')}
+    <label for="country">${text('field.country')}</label>
+    <select id="country" name="country" required aria-describedby="country-hint">
+      ${countryOptions(view, account.country)}
+    </select>
+    <p id="country-hint" class="hint">${text('account.changeCountry.note')}</p>
+    <button type="submit">${text('account.changeCountry.submit')}</button>
   </form>
 </section>
 <section class="card" id="security">
@@ -112,7 +147,7 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   <h3>${text('account.changePassword')}</h3>
   ${alertBox(errorText(errors.password))}
   <form method="post" action="/account/password">
-    ${view.csrf}
+    ${view.csrf}${returnTo('/account#security')}
     <input type="text" autocomplete="username" value="${account.email}" hidden readonly>
     <label for="currentPassword">${text('field.currentPassword')}</label>
     <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required>
@@ -256,7 +291,7 @@ function removeDevicePage(request: FastifyRequest, reply: FastifyReply, device: 
   <h1>${title}</h1>
   <p>${text('deviceRemove.body')}</p>
   <form method="post" action="/account/devices/${device.id}/remove">
-    ${view.csrf}
+    ${view.csrf}${returnTo(`/account/devices/${device.id}/remove`)}
     <button type="submit" class="danger">${text('deviceRemove.submit')}</button>
   </form>
   <p><a href="/account#devices">${text('deviceVerify.back')}</a></p>
@@ -303,7 +338,7 @@ async function renderWithError(
   reply: FastifyReply,
   services: Services,
   error: unknown,
-  form: 'name' | 'password',
+  form: AccountForm,
 ): Promise<FastifyReply> {
   if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.code === 'STEP_UP_REQUIRED' || error.status >= 500)
     throw error;
@@ -340,7 +375,29 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
       } catch (error) {
         return renderWithError(request, reply, services, error, 'name');
       }
-      return redirect(reply, '/account?saved=name');
+      return redirect(reply, '/account?saved=name#profile');
+    });
+
+    scope.post('/account/birth-date', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      try {
+        await updateProfile(services, auth, { birthDate: field(form, 'birthDate') }, request.ctx);
+      } catch (error) {
+        return renderWithError(request, reply, services, error, 'birthDate');
+      }
+      return redirect(reply, '/account?saved=birth-date#birth-date');
+    });
+
+    scope.post('/account/country', hidden, async (request, reply) => {
+      const form = readForm(request);
+      const auth = requireAuth(request);
+      try {
+        await updateProfile(services, auth, { country: field(form, 'country') }, request.ctx);
+      } catch (error) {
+        return renderWithError(request, reply, services, error, 'country');
+      }
+      return redirect(reply, '/account?saved=country#country-form');
     });
 
     scope.post('/account/password', hidden, async (request, reply) => {

@@ -30,6 +30,7 @@ const SCRIPT_TEXT = {
   placeLocal: 'device.place.local',
   'purpose.verify_device': 'device.code.purpose.verify_device',
   'purpose.sign_in': 'device.code.purpose.sign_in',
+  'purpose.recovery': 'device.code.purpose.recovery',
   'purpose.other': 'device.code.purpose.other',
   sendToDevices: 'twoStep.sendToDevices',
   sendBySms: 'twoStep.sendBySms',

@@ -271,7 +271,7 @@ function keyIntroBody(view: PageView, status: TwoStepStatus): Html {
 }
 
 /** The key in its four groups, big, each group its own box; screen readers read it group by group. */
-function keyBlock(key: string): Html {
+export function keyBlock(key: string): Html {
   return html`<p class="recovery-key"><span class="key-text">${key
     .split('-')
     .map(
@@ -530,7 +530,7 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
       readForm(request);
       const auth = requireAuth(request);
       if (!(await enrolling(request, reply))) return reply;
-      const key = await createRecoveryKey(services, auth);
+      const key = await createRecoveryKey(services, auth, request.ctx);
       return render(request, reply, 'key', 'enrol.key.shownTitle', keyShownBody(pageView(request, reply), key));
     });
 

@@ -7,6 +7,7 @@ import { signIn } from '../../flows/sign-in.ts';
 import { signUp } from '../../flows/sign-up.ts';
 import { verifyEmail } from '../../flows/verify-email.ts';
 import { cookieNames } from '../cookies.ts';
+import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
@@ -84,6 +85,8 @@ function signInPage(request: FastifyRequest, reply: FastifyReply, values: FormBo
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit">${text('signin.submit')}</button>
   </form>
+  ${error?.code === 'ACCOUNT_LOCKED' ? html`<p><a href="/unlock">${text('signin.locked')}</a></p>` : ''}
+  <p><a href="/forgot-password">${text('signin.forgot')}</a></p>
   <p>${text('signin.noAccount')} <a href="/signup">${text('nav.signUp')}</a></p>
 </section>`,
   );
@@ -202,23 +205,29 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
     const form = readForm(request);
     let token = '';
     let challengeId = '';
+    let marker: string | undefined;
     const trustedBrowser = request.cookies[cookieNames(services.config).trustedBrowser];
+    const knownBrowser = knownBrowserMarker(request, services.config);
     const failed = await handleForm(
       reply,
       async () => {
         const result = await signIn(
           services,
-          { email: field(form, 'email'), password: field(form, 'password'), trustedBrowser },
+          { email: field(form, 'email'), password: field(form, 'password'), trustedBrowser, knownBrowser },
           request.ctx,
         );
         if (result.status === 'two_step_required') challengeId = result.challenge.id;
-        else token = result.token;
+        else {
+          token = result.token;
+          marker = result.knownBrowser;
+        }
       },
       (error) => signInPage(request, reply, { email: field(form, 'email') }, error),
     );
     if (failed) return failed;
     if (challengeId) return app.startPortalSignInStep(reply, challengeId);
     setSessionCookie(reply, services.config, token);
+    setKnownBrowserCookie(reply, services.config, marker);
     return redirect(reply, '/account');
   });
 }

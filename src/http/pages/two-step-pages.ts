@@ -9,31 +9,35 @@ import type { Services } from '../../flows/context.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import { startStepUp } from '../../flows/step-up.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
+import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { requireAuth } from '../request-context.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { field, readForm, redirect } from './forms.ts';
-import { html } from './html.ts';
+import { type Html, html } from './html.ts';
 import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+import { localReturnPath } from './return-path.ts';
 
 const hidden = { schema: { hide: true } };
-const PENDING_COOKIE = 'twostep_pending';
+export const PENDING_COOKIE = 'twostep_pending';
 
 /** Only a local path: the return address must not become an open redirect. */
 function safeReturn(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])[\w\-/.?=&#]*$/.test(value) ? value : '/account';
+  return localReturnPath(value) ?? '/account';
 }
 
-interface CodePage {
+export interface CodePage {
   title: string;
   action: string;
   channels: Channel[];
   sentTo?: Channel | undefined;
   error?: AppError | undefined;
   offerTrust: boolean;
+  /** A way out below the form, e.g. the recovery key instead of a code. */
+  footer?: Html;
   returnTo?: string;
 }
 
-function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage): string {
+export function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage): string {
   const view = pageView(request, reply);
   const { text } = view;
   const errorText = page.error
@@ -74,11 +78,12 @@ function codePage(request: FastifyRequest, reply: FastifyReply, page: CodePage):
     ${page.offerTrust ? html`<p class="checkbox"><input id="trust" name="trustBrowser" type="checkbox" value="yes"><label for="trust">${text('twoStep.trustBrowser')}</label></p>` : ''}
     <button type="submit">${text('twoStep.verify')}</button>
   </form>
+  ${page.footer ?? ''}
 </section>`,
   );
 }
 
-function sendFailure(reply: FastifyReply, error: unknown): AppError {
+export function sendFailure(reply: FastifyReply, error: unknown): AppError {
   if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.status >= 500) throw error;
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   reply.status(error.status);
@@ -105,7 +110,16 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(codePage(request, reply, { title, action: '/signin/verify', channels, offerTrust: true, ...extra }));
+      .send(
+        codePage(request, reply, {
+          title,
+          action: '/signin/verify',
+          channels,
+          offerTrust: true,
+          footer: html`<p><a href="/signin/recovery-key">${pageView(request, reply).text('signin.useKey')}</a></p>`,
+          ...extra,
+        }),
+      );
   }
 
   /** Called by the sign-in form when the password was right and a code is needed. */
@@ -142,11 +156,16 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
       const result = await completeSignIn(
         services,
         challenge.id,
-        { code: field(form, 'code'), trustBrowser: field(form, 'trustBrowser') === 'yes' },
+        {
+          code: field(form, 'code'),
+          trustBrowser: field(form, 'trustBrowser') === 'yes',
+          knownBrowser: knownBrowserMarker(request, services.config),
+        },
         request.ctx,
       );
       reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
       setSessionCookie(reply, services.config, result.token);
+      setKnownBrowserCookie(reply, services.config, result.knownBrowser);
       if (result.trustedBrowser) {
         reply.setCookie(
           names.trustedBrowser,

@@ -5,6 +5,9 @@ import * as devicesChallenges from './0002-devices-challenges.ts';
 import * as rollout from './0003-rollout.ts';
 import * as twoStep from './0004-two-step.ts';
 import * as waitingNotice from './0005-waiting-notice.ts';
+import * as accountChanges from './0006-account-changes.ts';
+import * as accountRecoveries from './0007-account-recoveries.ts';
+import * as oidc from './0008-oidc.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
@@ -12,4 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0003-rollout': rollout,
   '0004-two-step': twoStep,
   '0005-waiting-notice': waitingNotice,
+  '0006-account-changes': accountChanges,
+  '0007-account-recoveries': accountRecoveries,
+  '0008-oidc': oidc,
 };

@@ -1,0 +1,83 @@
+// The provider's signing keys live in the database (SPEC §3.14), sealed with a key derived from
+// TWOSTEP_SECRET. The first start creates one; `twostep oidc rotate-keys` adds a new one that signs
+// from then on, and the old one stays published in the JWKS until every ID token it signed has
+// expired, so services can still verify them. Every node reads the same set (provider.ts reloads it).
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import type { Config } from '../../config.ts';
+import type { Clock } from '../../core/clock.ts';
+import { type SealKey, seal, sealKey, unseal } from '../../core/seal.ts';
+import { randomToken } from '../../core/tokens.ts';
+import type { Store } from '../../store/index.ts';
+
+export const SIGNING_ALG = 'RS256';
+/** Clock skew a service may allow when it checks an ID token's expiry. */
+const SKEW_MS = 5 * 60_000;
+
+export interface SigningJwk extends JsonWebKey {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
+export interface KeyDeps {
+  store: Store;
+  config: Config;
+  clock: Clock;
+}
+
+function keyFor(config: Config): SealKey {
+  return sealKey(config.secret, 'oidc-signing-keys');
+}
+
+/** How long a retired key stays published: the longest an ID token it signed can live, plus skew. */
+export function retiredKeyRetentionMs(config: Config): number {
+  return config.policy.oidcAccessTokenMinutes * 60_000 + SKEW_MS;
+}
+
+async function createKey(deps: KeyDeps): Promise<string> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = randomToken(12);
+  const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: SIGNING_ALG, use: 'sig' };
+  await deps.store.oidcKeys.add({
+    kid,
+    alg: SIGNING_ALG,
+    privateJwkSealed: seal(keyFor(deps.config), JSON.stringify(jwk)),
+    createdAt: deps.clock.now(),
+    retiredAt: null,
+  });
+  return kid;
+}
+
+/**
+ * The keys to publish, the signing one first; creates the first key on a fresh database and drops
+ * retired keys whose tokens have all expired. Keys sealed under another TWOSTEP_SECRET are skipped.
+ */
+export async function loadSigningKeys(deps: KeyDeps): Promise<{ keys: SigningJwk[]; unreadable: number }> {
+  const now = deps.clock.now();
+  await deps.store.oidcKeys.deleteRetiredBefore(new Date(now.getTime() - retiredKeyRetentionMs(deps.config)));
+  let rows = await deps.store.oidcKeys.list();
+  if (!rows.some((row) => row.retiredAt === null && unseal(keyFor(deps.config), row.privateJwkSealed))) {
+    await createKey(deps);
+    rows = await deps.store.oidcKeys.list();
+  }
+  const keys: SigningJwk[] = [];
+  let unreadable = 0;
+  for (const row of rows) {
+    const opened = unseal(keyFor(deps.config), row.privateJwkSealed);
+    if (opened) keys.push(JSON.parse(opened) as SigningJwk);
+    else unreadable++;
+  }
+  return { keys, unreadable };
+}
+
+/** A new signing key; the previous ones are retired (still published until their tokens expire). */
+export async function rotateSigningKeys(deps: KeyDeps): Promise<{ kid: string; retired: number }> {
+  const kid = await createKey(deps);
+  const retired = await deps.store.oidcKeys.retireAllBut(kid, deps.clock.now());
+  return { kid, retired };
+}
+
+/** Identifies a key set, so a node notices another node's (or the CLI's) rotation. */
+export function keySetFingerprint(keys: readonly { kid: string }[]): string {
+  return keys.map((key) => key.kid).join(',');
+}

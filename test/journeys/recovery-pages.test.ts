@@ -1,0 +1,112 @@
+// The recovery pages of the portal (SPEC §3.7–3.11), driven as a browser would with a cookie jar:
+// the emailed link (opening it changes nothing, the form does, and a used link explains itself),
+// the recovery key instead of a code after the password, and the unlock page for a locked account.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createVerifiedAccount } from '../helpers/journeys.ts';
+import { resetLink } from '../helpers/recovery.ts';
+import { enrolTwoStep } from '../helpers/two-step.ts';
+import { Browser } from '../security/support.ts';
+
+const NEW_PASSWORD = 'amber lantern drifts slowly';
+
+let t: TestApp;
+before(async () => {
+  t = await startTestApp({ PASSWORD_RESET_INTERVAL_SECONDS: '0', CODE_SEND_INTERVAL_SECONDS: '0' });
+});
+after(() => t.close());
+
+function shownKey(body: string): string {
+  const groups = [...body.matchAll(/<span class="key-group">([0-9A-Z]+)<\/span>/g)].map((m) => m[1]);
+  return groups.join('-');
+}
+
+describe('recovery pages', () => {
+  test('the emailed link: opening changes nothing, the form resets, a used link explains itself', async () => {
+    const account = await createVerifiedAccount(t);
+    const browser = new Browser(t);
+    const asked = await browser.postForm('/forgot-password', {
+      _csrf: await browser.formToken('/forgot-password'),
+      email: account.email,
+    });
+    assert.equal(asked.statusCode, 200);
+    assert.match(asked.body, /Check your email/);
+    await t.app.services.background.drain();
+    const link = new URL((await resetLink(t, account.email)) as string);
+    const opened = await browser.get(`${link.pathname}${link.search}`);
+    assert.equal(opened.statusCode, 200);
+    assert.equal(opened.headers['referrer-policy'], 'no-referrer');
+    assert.match(opened.body, /Choose a new password/);
+    const opened2 = await browser.get(`${link.pathname}${link.search}`);
+    assert.equal(opened2.statusCode, 200, 'opening it twice still works: nothing was used up');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(opened.body)?.[1] as string;
+    const token = link.searchParams.get('token') as string;
+    const done = await browser.postForm('/reset-password', { _csrf: csrf, token, newPassword: NEW_PASSWORD });
+    assert.equal(done.statusCode, 200, done.body.slice(0, 300));
+    assert.match(done.body, /Your password was changed/);
+    const used = await browser.get(`${link.pathname}${link.search}`);
+    assert.equal(used.statusCode, 400);
+    assert.match(used.body, /cannot be used/);
+  });
+
+  test('after the password, the recovery key instead of a code signs in and shows a new key', async () => {
+    const account = await enrolTwoStep(t);
+    const browser = new Browser(t);
+    const signedIn = await browser.postForm('/signin', {
+      _csrf: await browser.formToken('/signin'),
+      email: account.email,
+      password: account.password,
+    });
+    assert.equal(signedIn.headers.location, '/signin/verify');
+    const codeStep = await browser.get('/signin/verify');
+    assert.match(codeStep.body, /href="\/signin\/recovery-key"/);
+    const wrong = await browser.postForm('/signin/recovery-key', {
+      _csrf: await browser.formToken('/signin/recovery-key'),
+      recoveryKey: 'AAAA-AAAA-AAAA-AA',
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.equal(browser.session(), undefined);
+    const right = await browser.postForm('/signin/recovery-key', {
+      _csrf: await browser.formToken('/signin/recovery-key'),
+      recoveryKey: account.recoveryKey,
+    });
+    assert.equal(right.statusCode, 200, right.body.slice(0, 300));
+    assert.ok(browser.session(), 'signed in');
+    const newKey = shownKey(right.body);
+    assert.match(newKey, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/);
+    assert.notEqual(newKey, account.recoveryKey);
+    const account2 = await browser.get('/account');
+    assert.equal(account2.statusCode, 200);
+  });
+
+  test('a locked account: the sign-in page offers the unlock page, which needs the password and the key', async () => {
+    const account = await enrolTwoStep(t);
+    const stored = await t.app.services.store.accounts.findByEmail(account.email);
+    await t.app.services.store.accounts.lock(stored?.id as string, t.clock.now());
+    const browser = new Browser(t);
+    const refused = await browser.postForm('/signin', {
+      _csrf: await browser.formToken('/signin'),
+      email: account.email,
+      password: account.password,
+    });
+    assert.equal(refused.statusCode, 403);
+    assert.match(refused.body, /href="\/unlock"/);
+    const wrongPassword = await browser.postForm('/unlock', {
+      _csrf: await browser.formToken('/unlock'),
+      email: account.email,
+      password: 'not the password at all',
+      recoveryKey: account.recoveryKey,
+    });
+    assert.equal(wrongPassword.statusCode, 401);
+    const unlocked = await browser.postForm('/unlock', {
+      _csrf: await browser.formToken('/unlock'),
+      email: account.email,
+      password: account.password,
+      recoveryKey: account.recoveryKey,
+    });
+    assert.equal(unlocked.statusCode, 200, unlocked.body.slice(0, 300));
+    assert.ok(browser.session());
+    assert.equal((await t.app.services.store.accounts.findByEmail(account.email))?.state, 'active');
+  });
+});
