@@ -32,12 +32,25 @@ interface Scope {
 export type SecretKind = 'password' | 'recoveryKey';
 const PREFIX: Record<SecretKind, string> = { password: 'pw', recoveryKey: 'rk' };
 
-function scopes(services: Services, email: string, ip: string, kind: SecretKind): Scope[] {
+/**
+ * The first scope is the account's, unless the attempt comes from a browser that has signed in to
+ * this account before (its known-browser marker, flows/known-browsers.ts): then it is that browser's
+ * own. A stranger guessing from elsewhere runs the account's delays up, but the owner's own browser
+ * keeps its budget, so the guessing cannot keep the owner out (the OWASP "device cookie").
+ */
+async function scopes(
+  services: Services,
+  email: string,
+  ip: string,
+  kind: SecretKind,
+  knownBrowser: string | undefined,
+): Promise<Scope[]> {
   const { policy } = services.config;
   const prefix = PREFIX[kind];
+  const ownBrowser = knownBrowser && (await isOwnersBrowser(services, email, knownBrowser));
   return [
     {
-      key: `${prefix}:acct:${accountThrottleKey(email)}`,
+      key: ownBrowser ? `${prefix}:browser:${sha256(knownBrowser)}` : `${prefix}:acct:${accountThrottleKey(email)}`,
       rule: { freeFailures: policy.signinFreeFailures, maxDelaySeconds: policy.signinMaxDelaySeconds },
       onSuccess: 'forgive',
     },
@@ -47,6 +60,14 @@ function scopes(services: Services, email: string, ip: string, kind: SecretKind)
       onSuccess: 'refund',
     },
   ];
+}
+
+async function isOwnersBrowser(services: Services, email: string, marker: string): Promise<boolean> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(marker)) return false;
+  const account = await services.store.accounts.findByEmail(email.trim().toLowerCase());
+  if (!account) return false;
+  const since = new Date(services.clock.now().getTime() - services.config.policy.knownBrowserDays * DAY);
+  return services.store.knownBrowsers.isKnown(account.id, sha256(marker), since);
 }
 
 function accountThrottleKey(email: string): string {
@@ -79,9 +100,10 @@ export async function claimPasswordAttempt(
   email: string,
   ip: string,
   kind: SecretKind = 'password',
+  options: { knownBrowser?: string | undefined } = {},
 ): Promise<PasswordAttempt> {
   const { kv } = services;
-  const all = scopes(services, email, ip, kind);
+  const all = await scopes(services, email, ip, kind, options.knownBrowser);
   // A running delay refuses the attempt before anything is counted: waiting callers do not make it longer.
   for (const scope of all) {
     const waitMs = await kv.remainingMs(`${scope.key}:wait`);

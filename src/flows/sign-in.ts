@@ -51,7 +51,9 @@ export async function signIn(
   ctx: RequestContext,
 ): Promise<SignedIn | TwoStepRequired> {
   const { store, hasher, clock } = services;
-  const attempt = await claimPasswordAttempt(services, input.email, ctx.ip);
+  const attempt = await claimPasswordAttempt(services, input.email, ctx.ip, 'password', {
+    knownBrowser: input.knownBrowser,
+  });
   const email = emailOrUndefined(input.email);
   const account = email ? await store.accounts.findByEmail(email) : undefined;
   const passwordOk = await hasher.verify(account?.password_hash, input.password);

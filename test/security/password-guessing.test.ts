@@ -2,7 +2,8 @@
 // (spraying), in parallel, or against emails that may not exist (SPEC §5, SECURITY.md items 8–9):
 // after 5 failures each attempt waits, the waits grow to at most 15 minutes, the owner gets back in
 // when a wait ends (never a permanent lock), one address is throttled across accounts, parallel
-// requests cannot slip past the count, and unknown emails are throttled exactly like known ones.
+// requests cannot slip past the count, unknown emails are throttled exactly like known ones, and a
+// browser the owner signed in with keeps a budget of its own (a stranger cannot keep the owner out).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
@@ -125,6 +126,36 @@ describe('guessing one account (clock under the test’s control)', () => {
     retryAfter(await change('sixth current guess'), 'password change after 5 failures');
     // The budget is the account's: sign-in waits too.
     retryAfter(await attempt(t, owner.email, owner.password, freshAddress()), 'sign-in shares the budget');
+  });
+
+  test('a stranger keeping the delays running cannot keep the owner out of a browser they signed in with', async () => {
+    const owner = await createVerifiedAccount(t);
+    const first = await attempt(t, owner.email, owner.password, freshAddress());
+    const marker = first.cookies.find((c) => c.name.endsWith('twostep_browser'));
+    assert.ok(marker, 'a sign-in gives the browser its marker');
+    const fromOwnersBrowser = (password: string) =>
+      t.request({
+        method: 'POST',
+        url: '/api/v1/signin',
+        remoteAddress: freshAddress(),
+        headers: { cookie: `${marker.name}=${marker.value}` },
+        payload: { email: owner.email, password },
+      });
+    for (let i = 1; i <= 5; i += 1) await attempt(t, owner.email, `stranger guess ${i}`, freshAddress());
+    retryAfter(await attempt(t, owner.email, owner.password, freshAddress()), 'everywhere else the account waits');
+    const forged = await t.request({
+      method: 'POST',
+      url: '/api/v1/signin',
+      remoteAddress: freshAddress(),
+      headers: { cookie: `${marker.name}=${'x'.repeat(43)}` },
+      payload: { email: owner.email, password: owner.password },
+    });
+    retryAfter(forged, 'a marker the account does not know counts for nothing');
+    const owners = await fromOwnersBrowser(owner.password);
+    assert.equal(owners.statusCode, 200, owners.body);
+    // The owner's browser has a budget of its own, with the same delays: it is no way around them.
+    for (let i = 1; i <= 5; i += 1) assert.equal((await fromOwnersBrowser(`owner typo ${i}`)).statusCode, 401);
+    retryAfter(await fromOwnersBrowser(owner.password), 'the browser’s own budget');
   });
 });
 
