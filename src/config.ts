@@ -38,6 +38,7 @@ export interface Policy {
   passwordResetLinkMinutes: number;
   passwordResetIntervalSeconds: number;
   recoveryMinutes: number;
+  appPasswordsMax: number;
 }
 
 export interface Config {
@@ -483,6 +484,15 @@ export const configFields: readonly Field[] = [
     max: 120,
     default: '30',
     description: 'how long a recovery with the recovery key may take from the key to the new password',
+  },
+  {
+    key: 'policy.appPasswordsMax',
+    env: 'APP_PASSWORDS_MAX',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '25',
+    description: 'how many app-specific passwords (for legacy mail and calendar clients) an account may have at once',
   },
   {
     key: 'policy.oidcAccessTokenMinutes',

@@ -2,6 +2,7 @@
 // server setting is an environment variable and a flag of the same name (see `twostep config` and
 // docs/configuration.md).
 import { Command, Option } from 'commander';
+import { registerAdminCommand } from './cli/admin-command.ts';
 import { registerOidcCommand } from './cli/oidc-command.ts';
 import { registerRolloutCommand } from './cli/rollout-command.ts';
 import { registerServicesCommand } from './cli/services-command.ts';
@@ -136,6 +137,7 @@ const configOrExit = (command: Command): Config => {
 };
 registerServicesCommand(program, configOrExit, addSettingFlags);
 registerOidcCommand(program, configOrExit, addSettingFlags);
+registerAdminCommand(program, configOrExit, addSettingFlags);
 registerDeviceCommands(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { checkPassword } from '../core/password-policy.ts';
 import { passwordChangedMessage, securityNoticeMessage } from '../delivery/email/messages.ts';
 import type { Account } from '../store/accounts.ts';
 import { isLocale, type Locale } from '../text/index.ts';
+import { revokeAppPasswords } from './app-passwords.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { sendSecurityEmail } from './not-me.ts';
 import { claimPasswordAttempt } from './password-throttle.ts';
@@ -52,13 +53,15 @@ export async function changePassword(
     await tx.trustedBrowsers.forgetAll(account.id);
     // Whoever else holds a session may be the reason for the change: they are signed out.
     const revoked = await tx.sessions.revokeAll(account.id, now, { keepId: auth.session.id });
+    // SPEC §2: app-specific passwords all end with the password they stood in for.
+    const appPasswordsRevoked = await revokeAppPasswords(tx, account.id, now);
     await tx.audit.record({
       accountId: account.id,
       actor: `account:${account.id}`,
       event: 'account.password_changed',
       at: now,
       ...origin(ctx),
-      details: { sessionsRevoked: revoked },
+      details: { sessionsRevoked: revoked, appPasswordsRevoked },
     });
   });
   await sendSecurityEmail(services, account.id, 'passwordChanged', (notMe) =>

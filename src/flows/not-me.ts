@@ -14,6 +14,7 @@ import type { Account } from '../store/accounts.ts';
 import type { Store } from '../store/index.ts';
 import type { NotMeToken } from '../store/not-me-tokens.ts';
 import { isLocale } from '../text/index.ts';
+import { revokeAppPasswords } from './app-passwords.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -88,6 +89,8 @@ export async function reportNotMe(services: Services, token: string, ctx: Reques
     const knownBrowsers = await tx.knownBrowsers.forgetAll(accountId);
     const challenges = await tx.challenges.cancelOpen(accountId, now);
     const emailChanges = await tx.emailTokens.revokeAll(accountId, 'change_email', now);
+    // Whoever did it may have made an app-specific password for a mail client of their own.
+    const appPasswordsRevoked = await revokeAppPasswords(tx, accountId, now);
     const restoredEmail = await restoreEmail(tx, accountId, used.restoreEmail, now);
     await tx.audit.record({
       accountId,
@@ -102,6 +105,7 @@ export async function reportNotMe(services: Services, token: string, ctx: Reques
         knownBrowsers,
         challengesCancelled: challenges.length,
         emailChangesCancelled: emailChanges,
+        appPasswordsRevoked,
         ...(restoredEmail ? { emailRestored: restoredEmail } : {}),
       },
     });

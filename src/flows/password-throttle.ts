@@ -28,9 +28,11 @@ interface Scope {
 /**
  * What is being guessed. Recovery keys get a budget of their own with the same growing, bounded
  * delays: guessing one through "forgot password" needs no password, so it must never lock the owner out.
+ * App-specific passwords too: a mail client still using a revoked one must not slow down the
+ * owner's own sign-in, and guesses at the legacy endpoint must not spend the sign-in budget.
  */
-export type SecretKind = 'password' | 'recoveryKey';
-const PREFIX: Record<SecretKind, string> = { password: 'pw', recoveryKey: 'rk' };
+export type SecretKind = 'password' | 'recoveryKey' | 'appPassword';
+const PREFIX: Record<SecretKind, string> = { password: 'pw', recoveryKey: 'rk', appPassword: 'ap' };
 
 /**
  * The first scope is the account's, unless the attempt comes from a browser that has signed in to
@@ -79,6 +81,11 @@ export async function forgivePasswordFailures(services: Services, email: string)
   const key = `pw:acct:${accountThrottleKey(email)}`;
   await services.kv.delete(`${key}:attempts`);
   await services.kv.delete(`${key}:wait`);
+}
+
+/** Milliseconds the account's password delay still runs (0 when none): the support console shows it. */
+export async function passwordDelayRemainingMs(services: Services, email: string): Promise<number> {
+  return (await services.kv.remainingMs(`pw:acct:${accountThrottleKey(email)}:wait`)) ?? 0;
 }
 
 function tooManyAttempts(waitMs: number): AppError {

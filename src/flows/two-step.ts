@@ -9,6 +9,7 @@ import { generateRecoveryKey, normalizeRecoveryKey } from '../core/recovery-key.
 import { twoStepChangedMessage } from '../delivery/email/messages.ts';
 import type { Account } from '../store/accounts.ts';
 import { isLocale } from '../text/index.ts';
+import { revokeAppPasswords } from './app-passwords.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { sendSecurityEmail } from './not-me.ts';
 import { notifyOwner } from './notify.ts';
@@ -180,12 +181,15 @@ export async function disableTwoStep(
     await tx.accounts.disableTwoStep(auth.account.id, now);
     await tx.accounts.markSecurityChanged(auth.account.id, now);
     await tx.trustedBrowsers.forgetAll(auth.account.id);
+    // App-specific passwords belong to two-step verification (as at Apple): they end with it.
+    const appPasswordsRevoked = await revokeAppPasswords(tx, auth.account.id, now);
     await tx.audit.record({
       accountId: auth.account.id,
       actor: `account:${auth.account.id}`,
       event: 'two_step.disabled',
       at: now,
       ...origin(ctx),
+      details: { appPasswordsRevoked },
     });
   });
   await notify(services, auth.account, 'off');

@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import type { Services } from '../flows/context.ts';
 import { registerAccountApi } from './api/account-api.ts';
+import { registerAppPasswordApi } from './api/app-password-api.ts';
 import { registerChallengeApi } from './api/challenge-api.ts';
 import { registerDeviceApi } from './api/device-api.ts';
 import { registerMeApi } from './api/me-api.ts';
@@ -18,6 +19,7 @@ import { registerNotMeApi } from './api/not-me-api.ts';
 import { registerRecoveryApi } from './api/recovery-api.ts';
 import { ErrorBody } from './api/schemas.ts';
 import { registerTwoStepApi } from './api/two-step-api.ts';
+import { registerConsole } from './console/index.ts';
 import { isSecureDeployment } from './cookies.ts';
 import { registerOriginCheck } from './csrf.ts';
 import { registerDeviceSocket } from './device-socket.ts';
@@ -26,6 +28,7 @@ import { registerHealth } from './health.ts';
 import { registerMetrics } from './metrics.ts';
 import { mountOidc, registerOidcInteractions } from './oidc/index.ts';
 import { registerAccountPages } from './pages/account-pages.ts';
+import { registerAppPasswordPages } from './pages/app-password-pages.ts';
 import { registerDevicePage } from './pages/device-page.ts';
 import { registerEmailChangePages } from './pages/email-change-pages.ts';
 import { registerEnrolmentPages } from './pages/enrolment-pages.ts';
@@ -131,6 +134,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
             name: 'authorization',
             description: '`Device <credential>`: the credential a device got at pairing',
           },
+          basic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'email and app-specific password, for the legacy-client check only',
+          },
           cookie: {
             type: 'apiKey',
             in: 'cookie',
@@ -167,6 +175,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerChallengeApi(app, services);
   registerTwoStepApi(app, services);
   registerRecoveryApi(app, services);
+  registerAppPasswordApi(app, services);
   registerDeviceSocket(app, services);
   registerTwoStepPages(app, services);
   registerPublicPages(app, services);
@@ -175,11 +184,13 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerRecoveryKeyDownload(app);
   registerAccountPages(app, services);
   registerEmailChangePages(app, services);
+  registerAppPasswordPages(app, services);
   registerNotMePage(app, services);
   registerEnrolmentPages(app, services);
   registerDevicePage(app, services);
   registerLanguagePage(app, services);
   registerOidcInteractions(app, services, oidc);
+  registerConsole(app, services);
   if (services.mailer.kind === 'outbox' && config.env !== 'production') registerOutbox(app, services);
   return app;
 }

@@ -1,8 +1,10 @@
 // The store: every table behind a narrow port with domain verbs. `transaction` gives the same
 // ports bound to one transaction, so a change and its audit event commit together or not at all.
 import { type AccountStore, accountStore } from './accounts.ts';
+import { type AppPasswordStore, appPasswordStore } from './app-passwords.ts';
 import { type AuditStore, auditStore } from './audit.ts';
 import { type ChallengeStore, challengeStore } from './challenges.ts';
+import { type ConsoleQueries, consoleQueries } from './console-queries.ts';
 import type { Db } from './database.ts';
 import { type DevicePushStore, devicePushStore } from './device-pushes.ts';
 import { type DeviceStore, deviceStore } from './devices.ts';
@@ -17,6 +19,8 @@ import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RecoveryStore, recoveryStore } from './recoveries.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
+import { type StaffStore, staffStore } from './staff.ts';
+import { type StaffSessionStore, staffSessionStore } from './staff-sessions.ts';
 import { type TrustedBrowserStore, trustedBrowserStore } from './trusted-browsers.ts';
 
 export interface Store {
@@ -37,6 +41,10 @@ export interface Store {
   relyingServices: RelyingServiceStore;
   oidcKeys: OidcKeyStore;
   oidcPayloads: OidcPayloadStore;
+  staff: StaffStore;
+  staffSessions: StaffSessionStore;
+  console: ConsoleQueries;
+  appPasswords: AppPasswordStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -61,6 +69,10 @@ export function createStore(db: Db): Store {
     relyingServices: relyingServiceStore(db),
     oidcKeys: oidcKeyStore(db),
     oidcPayloads: oidcPayloadStore(db),
+    staff: staffStore(db),
+    staffSessions: staffSessionStore(db),
+    console: consoleQueries(db),
+    appPasswords: appPasswordStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

@@ -214,6 +214,46 @@ export interface OidcPayloadsTable {
   consumed_at: Date | null;
 }
 
+/** A staff member of the console (SPEC §3.15): separate from customer accounts. */
+export type StaffRole = 'support' | 'admin';
+
+export interface StaffTable {
+  id: string;
+  email: string;
+  name: string;
+  role: StaffRole;
+  password_hash: string;
+  totp_secret_sealed: string | null;
+  totp_confirmed_at: Date | null;
+  created_at: Date;
+  created_by: string;
+  disabled_at: Date | null;
+}
+
+export interface StaffSessionsTable {
+  id: string;
+  staff_id: string;
+  secret_hash: string;
+  created_at: Date;
+  last_seen_at: Date;
+  revoked_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** An app-specific password (SPEC §3.13): argon2id hash, a non-secret 8-bit hint to find it, last use. */
+export interface AppPasswordsTable {
+  id: string;
+  account_id: string;
+  label: string;
+  hint: string;
+  password_hash: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  last_used_ip: string | null;
+  revoked_at: Date | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -232,4 +272,7 @@ export interface Database {
   relying_services: RelyingServicesTable;
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_payloads: OidcPayloadsTable;
+  app_passwords: AppPasswordsTable;
+  staff: StaffTable;
+  staff_sessions: StaffSessionsTable;
 }

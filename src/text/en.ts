@@ -1,3 +1,5 @@
+import { consoleEn } from './console-en.ts';
+
 // English: the source of every user-facing string. Other locales must have every id (tsc checks).
 // `{name}` placeholders are filled by t(); pages escape the result.
 export const en = {
@@ -512,6 +514,43 @@ export const en = {
   'event.two_step.enabled': 'Two-step verification was turned on',
   'event.two_step.disabled': 'Two-step verification was turned off',
   'event.browser.trusted': 'A browser was trusted for 30 days',
+  // App-specific passwords (SPEC §3.13; pages/app-password-pages.ts).
+  'account.appPasswords': 'App-specific passwords',
+  'account.appPasswords.intro':
+    'Mail and calendar apps that cannot ask for a verification code sign in with an app-specific password instead of your password.',
+  'account.appPasswords.manage': 'Manage app-specific passwords',
+  'appPasswords.title': 'App-specific passwords',
+  'appPasswords.intro':
+    'An app that cannot ask for a verification code, such as a mail or calendar app, signs in with your email address and an app-specific password. Each works until you revoke it. Changing or resetting your password, turning off two-step verification or reporting “This wasn’t me” revokes them all.',
+  'appPasswords.needTwoStep':
+    'App-specific passwords are for accounts with two-step verification. Turn it on first; then generate one for each app.',
+  'appPasswords.active': 'Active ({count} of at most {max})',
+  'appPasswords.none': 'You have no app-specific passwords.',
+  'appPasswords.created': 'Created {when}',
+  'appPasswords.lastUsed': 'Last used {when} from {ip}',
+  'appPasswords.neverUsed': 'Never used',
+  'appPasswords.revoke': 'Revoke',
+  'appPasswords.revokeAll': 'Revoke all',
+  'appPasswords.new': 'Generate an app-specific password',
+  'appPasswords.label': 'Label',
+  'appPasswords.labelHint': 'Something to recognise it by, such as “Mail on the office PC”. Up to {max} characters.',
+  'appPasswords.generate': 'Generate',
+  'appPasswords.shown.title': 'Your new app-specific password',
+  'appPasswords.shown.body':
+    'Type this password into “{label}” instead of your account password, with your email address as the user name. It is shown only this once; you do not need to remember it.',
+  'appPasswords.shown.done': 'Done',
+  'appPasswords.revokedNotice': 'The app-specific password was revoked.',
+  'appPasswords.revokedAllNotice': 'Every app-specific password was revoked.',
+  'error.INVALID_LABEL': 'Give the password a label of 1 to 64 characters.',
+  'error.APP_PASSWORDS_NEED_TWO_STEP':
+    'App-specific passwords are for accounts with two-step verification. Turn it on first.',
+  'error.APP_PASSWORD_LIMIT': 'You already have the most app-specific passwords allowed. Revoke one you no longer use.',
+  'email.appPasswordCreated.subject': 'An app-specific password was created',
+  'email.appPasswordCreated.body':
+    'Hello {name},\n\nAn app-specific password labelled “{label}” was created for your Twostep account. An app can now sign in to your account with it.',
+  'event.app_password.created': 'An app-specific password was created',
+  'event.app_password.revoked': 'An app-specific password was revoked',
+  'event.app_password.revoked_all': 'Every app-specific password was revoked',
   'event.session.stepped_up': 'You verified it was you with a code',
   'email.phoneAdded.subject': 'A trusted phone number was added',
   'email.phoneAdded.body':
@@ -559,6 +598,7 @@ export const en = {
     'The app that sent you here made a request Twostep cannot accept. Go back to the app and try again.',
   'event.service.signed_in': 'You signed in to a service',
   'event.service.authorized': 'You allowed a service to use your account',
+  ...consoleEn,
 } as const;
 
 export type TextId = keyof typeof en;

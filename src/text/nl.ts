@@ -1,3 +1,4 @@
+import { consoleNl } from './console-nl.ts';
 import type { TextId } from './en.ts';
 
 // Nederlands. Every id of en.ts must be here: tsc refuses a missing one.
@@ -529,6 +530,44 @@ export const nl: Record<TextId, string> = {
   'event.two_step.enabled': 'Verificatie in twee stappen is ingeschakeld',
   'event.two_step.disabled': 'Verificatie in twee stappen is uitgeschakeld',
   'event.browser.trusted': 'Een browser wordt 30 dagen vertrouwd',
+  // App-specifieke wachtwoorden (SPEC §3.13; pages/app-password-pages.ts).
+  'account.appPasswords': 'App-specifieke wachtwoorden',
+  'account.appPasswords.intro':
+    'Mail- en agenda-apps die niet om een verificatiecode kunnen vragen, loggen in met een app-specifiek wachtwoord in plaats van uw wachtwoord.',
+  'account.appPasswords.manage': 'App-specifieke wachtwoorden beheren',
+  'appPasswords.title': 'App-specifieke wachtwoorden',
+  'appPasswords.intro':
+    'Een app die niet om een verificatiecode kan vragen, zoals een mail- of agenda-app, logt in met uw e-mailadres en een app-specifiek wachtwoord. Elk wachtwoord werkt tot u het intrekt. Als u uw wachtwoord wijzigt of herstelt, verificatie in twee stappen uitschakelt of “Dit was ik niet” meldt, worden ze allemaal ingetrokken.',
+  'appPasswords.needTwoStep':
+    'App-specifieke wachtwoorden zijn voor accounts met verificatie in twee stappen. Schakel die eerst in; maak daarna voor elke app een wachtwoord.',
+  'appPasswords.active': 'Actief ({count} van maximaal {max})',
+  'appPasswords.none': 'U hebt geen app-specifieke wachtwoorden.',
+  'appPasswords.created': 'Gemaakt {when}',
+  'appPasswords.lastUsed': 'Laatst gebruikt {when} vanaf {ip}',
+  'appPasswords.neverUsed': 'Nooit gebruikt',
+  'appPasswords.revoke': 'Intrekken',
+  'appPasswords.revokeAll': 'Alle intrekken',
+  'appPasswords.new': 'Een app-specifiek wachtwoord maken',
+  'appPasswords.label': 'Naam',
+  'appPasswords.labelHint': 'Iets waaraan u het herkent, zoals “Mail op de pc op kantoor”. Hoogstens {max} tekens.',
+  'appPasswords.generate': 'Maken',
+  'appPasswords.shown.title': 'Uw nieuwe app-specifieke wachtwoord',
+  'appPasswords.shown.body':
+    'Typ dit wachtwoord in “{label}” in plaats van uw accountwachtwoord, met uw e-mailadres als gebruikersnaam. Het wordt alleen nu getoond; u hoeft het niet te onthouden.',
+  'appPasswords.shown.done': 'Klaar',
+  'appPasswords.revokedNotice': 'Het app-specifieke wachtwoord is ingetrokken.',
+  'appPasswords.revokedAllNotice': 'Alle app-specifieke wachtwoorden zijn ingetrokken.',
+  'error.INVALID_LABEL': 'Geef het wachtwoord een naam van 1 tot 64 tekens.',
+  'error.APP_PASSWORDS_NEED_TWO_STEP':
+    'App-specifieke wachtwoorden zijn voor accounts met verificatie in twee stappen. Schakel die eerst in.',
+  'error.APP_PASSWORD_LIMIT':
+    'U hebt al het hoogste aantal app-specifieke wachtwoorden. Trek er een in die u niet meer gebruikt.',
+  'email.appPasswordCreated.subject': 'Er is een app-specifiek wachtwoord gemaakt',
+  'email.appPasswordCreated.body':
+    'Hallo {name},\n\nEr is een app-specifiek wachtwoord met de naam “{label}” gemaakt voor uw Twostep-account. Een app kan daarmee nu op uw account inloggen.',
+  'event.app_password.created': 'Er is een app-specifiek wachtwoord gemaakt',
+  'event.app_password.revoked': 'Er is een app-specifiek wachtwoord ingetrokken',
+  'event.app_password.revoked_all': 'Alle app-specifieke wachtwoorden zijn ingetrokken',
   'event.session.stepped_up': 'U hebt met een code bevestigd dat u het was',
   'email.phoneAdded.subject': 'Er is een vertrouwd telefoonnummer toegevoegd',
   'email.phoneAdded.body':
@@ -576,4 +615,5 @@ export const nl: Record<TextId, string> = {
     'De app die u hierheen stuurde deed een verzoek dat Twostep niet kan aannemen. Ga terug naar de app en probeer het opnieuw.',
   'event.service.signed_in': 'U bent ingelogd bij een dienst',
   'event.service.authorized': 'U hebt een dienst toegang gegeven tot uw account',
+  ...consoleNl,
 };

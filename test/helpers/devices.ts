@@ -5,6 +5,7 @@ import { connectDevice, type DeviceConnection, type DeviceMessage } from '../../
 import { createDeviceKeys, type DeviceKeys } from '../../src/device/keys.ts';
 import type { TestApp } from './app.ts';
 import { bearer } from './journeys.ts';
+import { enrolTwoStep, type TwoStepAccount } from './two-step.ts';
 
 export interface PairedDevice {
   id: string;
@@ -67,4 +68,32 @@ export function connect(baseUrl: string, device: PairedDevice): LiveDevice {
       return new Promise((resolve) => waiters.push({ match, resolve }));
     },
   };
+}
+
+/** A two-step account with a trusted device that is connected and receives pushed codes. */
+export async function ownerWithTrustedDevice(
+  t: TestApp & { baseUrl: string },
+  deviceName = 'Ann’s phone',
+): Promise<{ owner: TwoStepAccount; device: LiveDevice }> {
+  const owner = await enrolTwoStep(t);
+  const paired = await pairDevice(t, owner.token, deviceName);
+  const device = connect(t.baseUrl, paired);
+  await device.connection.ready;
+  await device.next((m) => m.type === 'ready');
+  const started = await t.request({
+    method: 'POST',
+    url: `/api/v1/devices/${paired.id}/verify`,
+    headers: bearer(owner.token),
+  });
+  assert.equal(started.statusCode, 202, started.body);
+  const challengeId = started.json().challenge.id as string;
+  const push = await device.next((m) => m.type === 'code' && m.challengeId === challengeId);
+  const verified = await t.request({
+    method: 'POST',
+    url: `/api/v1/challenges/${challengeId}/verify`,
+    headers: bearer(owner.token),
+    payload: { code: String(push.code) },
+  });
+  assert.equal(verified.json().device.trusted, true, verified.body);
+  return { owner, device };
 }

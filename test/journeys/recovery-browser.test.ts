@@ -12,43 +12,16 @@ import {
   dependentSteps,
   waitForHeading,
 } from '../helpers/browser.ts';
-import { connect, type LiveDevice, pairDevice } from '../helpers/devices.ts';
-import { bearer, outboxFor } from '../helpers/journeys.ts';
-import { enrolTwoStep, type TwoStepAccount } from '../helpers/two-step.ts';
+import { ownerWithTrustedDevice } from '../helpers/devices.ts';
+import { outboxFor } from '../helpers/journeys.ts';
 
 const NEW_PASSWORD = 'amber lantern drifts slowly';
 
 const { server, openContext } = browserSuite({ CODE_SEND_INTERVAL_SECONDS: '0' });
 
-/** A two-step account with a trusted device that is connected and receives pushed codes. */
-async function ownerWithTrustedDevice(): Promise<{ owner: TwoStepAccount; device: LiveDevice }> {
-  const t = server();
-  const owner = await enrolTwoStep(t);
-  const paired = await pairDevice(t, owner.token, 'Ann’s phone');
-  const device = connect(t.baseUrl, paired);
-  await device.connection.ready;
-  await device.next((m) => m.type === 'ready');
-  const started = await t.request({
-    method: 'POST',
-    url: `/api/v1/devices/${paired.id}/verify`,
-    headers: bearer(owner.token),
-  });
-  assert.equal(started.statusCode, 202, started.body);
-  const challengeId = started.json().challenge.id as string;
-  const push = await device.next((m) => m.type === 'code' && m.challengeId === challengeId);
-  const verified = await t.request({
-    method: 'POST',
-    url: `/api/v1/challenges/${challengeId}/verify`,
-    headers: bearer(owner.token),
-    payload: { code: String(push.code) },
-  });
-  assert.equal(verified.json().device.trusted, true, verified.body);
-  return { owner, device };
-}
-
 describe('forgot password on a two-step account, in a real browser', () => {
   test('recovery key and a pushed code, a new password, a new key', async (s) => {
-    const { owner, device } = await ownerWithTrustedDevice();
+    const { owner, device } = await ownerWithTrustedDevice(server());
     const { context, watch } = await openContext();
     const page = await context.newPage();
     const step = dependentSteps(s);

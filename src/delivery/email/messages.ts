@@ -136,7 +136,11 @@ export type SecurityNotice =
   | 'emailChangeRequested'
   | 'emailChanged'
   | 'passwordReset'
-  | 'recoveryKeyUsed';
+  | 'recoveryKeyUsed'
+  | 'appPasswordCreated'
+  | 'supportUnlocked'
+  | 'supportSessionsRevoked'
+  | 'supportRefused';
 
 /** The short security notices of SPEC §3.17, each with "This wasn't me" advice in the footer. */
 export function securityNoticeMessage(

@@ -8,6 +8,7 @@ import { checkPassword } from '../../core/password-policy.ts';
 import { generateRecoveryKey } from '../../core/recovery-key.ts';
 import type { Account } from '../../store/accounts.ts';
 import type { Store } from '../../store/index.ts';
+import { revokeAppPasswords } from '../app-passwords.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
 import { notifyOwner } from '../notify.ts';
 import { forgivePasswordFailures } from '../password-throttle.ts';
@@ -40,13 +41,15 @@ export async function applyNewPassword(
   await tx.trustedBrowsers.forgetAll(account.id);
   const sessionsRevoked = await tx.sessions.revokeAll(account.id, now);
   const unlocked = await tx.accounts.unlock(account.id, now);
+  // SPEC §3.7: a reset revokes the app-specific passwords too.
+  const appPasswordsRevoked = await revokeAppPasswords(tx, account.id, now);
   await tx.audit.record({
     accountId: account.id,
     actor: `account:${account.id}`,
     event: 'account.password_reset',
     at: now,
     ...origin(ctx),
-    details: { method, sessionsRevoked, unlocked },
+    details: { method, sessionsRevoked, unlocked, appPasswordsRevoked },
   });
 }
 

@@ -169,6 +169,9 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   </ul>
   <p><a href="/account/activity">${text('nav.activity')}</a></p>
   ${deviceList(view, devices)}
+  <h3 id="app-passwords">${text('account.appPasswords')}</h3>
+  <p class="muted">${text('account.appPasswords.intro')}</p>
+  <p><a href="/account/app-passwords">${text('account.appPasswords.manage')}</a></p>
 </section>`,
   );
 }

@@ -8,6 +8,8 @@ import * as waitingNotice from './0005-waiting-notice.ts';
 import * as accountChanges from './0006-account-changes.ts';
 import * as accountRecoveries from './0007-account-recoveries.ts';
 import * as oidc from './0008-oidc.ts';
+import * as appPasswords from './0009-app-passwords.ts';
+import * as staff from './0010-staff.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0006-account-changes': accountChanges,
   '0007-account-recoveries': accountRecoveries,
   '0008-oidc': oidc,
+  '0009-app-passwords': appPasswords,
+  '0010-staff': staff,
 };
