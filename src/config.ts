@@ -35,6 +35,7 @@ export interface Policy {
   oidcRefreshTokenDays: number;
   knownBrowserDays: number;
   notMeLinkDays: number;
+  pushesPerHour: number;
   passwordResetLinkMinutes: number;
   passwordResetIntervalSeconds: number;
   recoveryMinutes: number;
@@ -457,6 +458,15 @@ export const configFields: readonly Field[] = [
     max: 30,
     default: '7',
     description: 'how long the "This wasn\'t me" link in a security email works (once)',
+  },
+  {
+    key: 'policy.pushesPerHour',
+    env: 'PUSHES_PER_HOUR',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    default: '5',
+    description: 'pushes to the trusted devices of an account per hour since its last accepted code (push bombing)',
   },
   {
     key: 'policy.passwordResetLinkMinutes',

@@ -8,6 +8,7 @@ import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/tokens.ts';
 import type { Challenge } from '../store/challenges.ts';
 import type { Store } from '../store/index.ts';
+import { pushCountKey } from './channels/device-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
 
@@ -183,6 +184,8 @@ export async function answerChallenge(
   });
   if (outcome.result === 'completed') {
     if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await services.kv.delete(`codes:wrong:${accountId}`);
+    // The push cap counts since the last accepted code (device-channel.ts).
+    await services.kv.delete(pushCountKey(accountId));
     await store.devicePushes.removeForChallenge(challengeId);
     // The code did its work: devices still showing it can put it away.
     const devices = await store.devices.listForAccount(accountId);

@@ -228,6 +228,7 @@ export const en = {
   'error.TWO_STEP_OFF': 'Two-step verification is off for this account.',
   'error.RECOVERY_KEY_MISTYPED': 'That recovery key has a typo: check each character.',
   'error.RECOVERY_KEY_WRONG': 'That is not your recovery key.',
+  'error.PUSH_LIMIT_REACHED': 'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
   'error.RECOVERY_STEP_INVALID':
     'This step of the recovery is not open (it was done already, skipped or expired). Start again.',
   'error.RESET_NEEDS_TWO_STEP':

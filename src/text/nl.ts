@@ -233,6 +233,7 @@ export const nl: Record<TextId, string> = {
   'error.TWO_STEP_OFF': 'Verificatie in twee stappen staat uit voor dit account.',
   'error.RECOVERY_KEY_MISTYPED': 'Die herstelsleutel bevat een typfout: controleer elk teken.',
   'error.RECOVERY_KEY_WRONG': 'Dat is niet uw herstelsleutel.',
+  'error.PUSH_LIMIT_REACHED': 'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
   'error.RECOVERY_STEP_INVALID':
     'Deze stap van het herstel is niet open (al gedaan, overgeslagen of verlopen). Begin opnieuw.',
   'error.RESET_NEEDS_TWO_STEP':

@@ -1,5 +1,23 @@
 // Codes by push to every trusted device of the account (SPEC §3.6), with where the request came from.
+// Push bombing (SPEC §4): at most PUSHES_PER_HOUR pushes per account since its last accepted code;
+// past that nothing is pushed and the user is told to use another way (SMS, an authenticator, the key).
+import { HOUR } from '../../core/clock.ts';
+import { AppError } from '../../core/errors.ts';
+import type { Services } from '../context.ts';
 import { registerChannelKind } from './index.ts';
+
+export function pushCountKey(accountId: string): string {
+  return `push:count:${accountId}`;
+}
+
+async function takePush(services: Services, accountId: string): Promise<void> {
+  const key = pushCountKey(accountId);
+  const pushed = await services.kv.increment(key, HOUR);
+  if (pushed > services.config.policy.pushesPerHour) {
+    const remaining = (await services.kv.remainingMs(key)) ?? HOUR;
+    throw new AppError('PUSH_LIMIT_REACHED', { retryAfterSeconds: Math.ceil(remaining / 1000) });
+  }
+}
 
 registerChannelKind({
   async list(services, accountId) {
@@ -8,6 +26,7 @@ registerChannelKind({
     return [{ id: 'device', type: 'device', label: trusted.map((d) => d.name).join(', ') }];
   },
   async deliver(services, challenge, _channelId, code) {
+    await takePush(services, challenge.accountId);
     const trusted = (await services.store.devices.listForAccount(challenge.accountId)).filter(
       (d) => d.trustedAt !== null,
     );
