@@ -28,6 +28,7 @@
     expiresIn: 'Expires in {time}',
     placeLocal: 'Local network',
     'purpose.other': 'Verification request',
+    matchTitle: 'Pick the number shown where you are signing in',
     sendToDevices: 'Send a code to {where}',
     sendBySms: 'Text a code to {where}',
     sending: 'Sending…',
@@ -231,8 +232,13 @@
   }
 
   function addCode(message) {
-    if (typeof message.challengeId !== 'string' || typeof message.code !== 'string') return;
-    if (codes.has(message.challengeId)) return;
+    const choices = Array.isArray(message.choices) ? message.choices : undefined;
+    if (typeof message.challengeId !== 'string' || (typeof message.code !== 'string' && !choices)) return;
+    if (codes.has(message.challengeId)) {
+      // Number matching: the right pick brings the code for the card that showed the choices.
+      if (!codes.get(message.challengeId).matching || typeof message.code !== 'string') return;
+      removeCode(message.challengeId);
+    }
     const context = message.context && typeof message.context === 'object' ? message.context : {};
     // The countdown runs on this device's monotonic clock. The server's expiry is trusted only as
     // far as the two clocks agree: a code arrives alive, so a device clock ahead of the server's
@@ -248,7 +254,8 @@
     for (const node of element.querySelectorAll('[data-field]')) refs[node.dataset.field] = node;
     const purposeKey = `purpose.${message.purpose}`;
     refs.purpose.textContent = purposeKey in strings ? text(purposeKey) : text('purpose.other');
-    refs.code.textContent = message.code;
+    if (choices) refs.code.replaceChildren(matchChoices(message.challengeId, choices));
+    else refs.code.textContent = message.code;
     refs.browser.textContent = context.browser || '—';
     refs.ip.textContent = context.ip || '—';
     refs.place.textContent = context.place === 'local network' ? text('placeLocal') : context.place || '—';
@@ -263,10 +270,41 @@
       deny.disabled = true;
       socket.send(JSON.stringify({ type: 'deny', challengeId: message.challengeId }));
     });
-    codes.set(message.challengeId, { element, deadline: performance.now() + remaining, lifetime, refs });
+    codes.set(message.challengeId, {
+      element,
+      deadline: performance.now() + remaining,
+      lifetime,
+      refs,
+      matching: Boolean(choices),
+    });
     codesList.prepend(element);
     updateEmpty();
     tick();
+  }
+
+  /** Number matching: three numbers; only the one the sign-in screen shows releases the code. */
+  function matchChoices(challengeId, choices) {
+    const box = document.createElement('div');
+    box.className = 'match';
+    const title = document.createElement('p');
+    title.textContent = text('matchTitle');
+    box.append(title);
+    for (const choice of choices) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'secondary match-choice';
+      button.textContent = String(choice);
+      button.addEventListener('click', () => {
+        if (!socket || socket.readyState !== WebSocket.OPEN) {
+          showError(text('stopped'));
+          return;
+        }
+        for (const other of box.querySelectorAll('button')) other.disabled = true;
+        socket.send(JSON.stringify({ type: 'match', challengeId, number: choice }));
+      });
+      box.append(button);
+    }
+    return box;
   }
 
   function removeCode(challengeId) {
@@ -343,6 +381,7 @@
         return;
       }
       case 'code':
+      case 'match':
         addCode(message);
         return;
       case 'cancelled':

@@ -36,6 +36,7 @@ export interface Policy {
   knownBrowserDays: number;
   notMeLinkDays: number;
   pushesPerHour: number;
+  numberMatching: boolean;
   passwordResetLinkMinutes: number;
   passwordResetIntervalSeconds: number;
   recoveryMinutes: number;
@@ -458,6 +459,14 @@ export const configFields: readonly Field[] = [
     max: 30,
     default: '7',
     description: 'how long the "This wasn\'t me" link in a security email works (once)',
+  },
+  {
+    key: 'policy.numberMatching',
+    env: 'NUMBER_MATCHING',
+    kind: 'bool',
+    default: 'false',
+    description:
+      'pushed codes for sign-in, step-up and recovery are released only after the device picks the number the browser shows',
   },
   {
     key: 'policy.pushesPerHour',

@@ -60,6 +60,8 @@ export function runDevice(options: RunOptions): Promise<number> {
   };
   /** Requests the user said were not theirs, until the server confirms: code by challenge id. */
   const denying = new Map<string, string>();
+  /** The newest number-matching request, until the code for it arrives. */
+  let pendingMatch: { challengeId: string; choices: number[] } | undefined;
   let connected = false;
   let everConnected = false;
   let outageReported = false;
@@ -112,6 +114,21 @@ export function runDevice(options: RunOptions): Promise<number> {
         case 'code': {
           const push = codePush(message);
           if (push) onCode(push);
+          if (push && pendingMatch?.challengeId === push.challengeId) pendingMatch = undefined;
+          return;
+        }
+        case 'match': {
+          // Number matching: the code comes only after the number the sign-in screen shows is typed here.
+          const choices = Array.isArray(message.choices) ? message.choices.map(Number) : [];
+          if (!challengeId || choices.length === 0) return;
+          pendingMatch = { challengeId, choices };
+          const context = (message.context ?? {}) as Record<string, unknown>;
+          emit(
+            'match',
+            { challengeId, choices },
+            `Request from ${String(context.browser ?? 'a browser')} at ${String(context.ip ?? '?')} (${String(context.place ?? '?')}).\n` +
+              `  Type the number shown where you are signing in: ${choices.join('   ')}\n  Not you? Type n and Enter.`,
+          );
           return;
         }
         case 'cancelled': {
@@ -183,6 +200,15 @@ export function runDevice(options: RunOptions): Promise<number> {
     });
 
     const deny = (): void => {
+      if (pendingMatch && connected) {
+        // A request still waiting for its number has no code yet: deny it by its id.
+        const { challengeId } = pendingMatch;
+        pendingMatch = undefined;
+        denying.set(challengeId, '');
+        connection?.send({ type: 'deny', challengeId });
+        emit('deny_sent', { challengeId }, `Telling the server "This wasn't me"…`);
+        return;
+      }
       const now = Date.now();
       const latest = [...open.values()]
         .reverse()
@@ -208,7 +234,9 @@ export function runDevice(options: RunOptions): Promise<number> {
         // A closed pipe (a service without input) leaves the app running; Ctrl-D at a terminal quits.
         if (line === undefined) return process.stdin.isTTY ? finish(0) : undefined;
         const command = line.trim().toLowerCase();
-        if (command === 'n' || command === 'no') deny();
+        if (/^\d{2}$/.test(command) && pendingMatch) {
+          connection?.send({ type: 'match', challengeId: pendingMatch.challengeId, number: Number(command) });
+        } else if (command === 'n' || command === 'no') deny();
         else if (command === 'q' || command === 'quit') {
           emit('quit', {});
           return finish(0);

@@ -8,6 +8,7 @@ import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/tokens.ts';
 import type { Challenge } from '../store/challenges.ts';
 import type { Store } from '../store/index.ts';
+import { acceptAuthenticatorCode } from './authenticator-codes.ts';
 import { pushCountKey } from './channels/device-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
@@ -17,6 +18,12 @@ export type ChallengePurpose = 'verify_device' | 'verify_phone' | 'sign_in' | 's
 /** Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct password or recovery key. */
 const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up', 'recovery']);
 const WRONG_CODES_WINDOW_MS = 30 * 24 * 60 * MINUTE;
+/**
+ * Purposes an authenticator-app code can answer: where a trusted device or phone proves "something you
+ * have" (the second step of a sign-in, a step-up, and the code after the recovery key, SPEC §3.7).
+ * Not verify_device / verify_phone: those prove that one device or number.
+ */
+const AUTHENTICATOR_PURPOSES = new Set<string>(['sign_in', 'step_up', 'recovery']);
 
 export type Completion = (services: Services, tx: Store, challenge: Challenge, ctx: RequestContext) => Promise<void>;
 
@@ -153,12 +160,29 @@ export async function answerChallenge(
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
   const code = normalizeCode(rawCode, config.policy.codeLength);
+  const sentCodeMatches = (stored: string | null) =>
+    code !== undefined && stored !== null && codeMatches(config.secret, challengeId, code, stored);
+  // A challenge is answered by the code it sent or, for a sign-in or step-up, by a code from one of
+  // the account's authenticator apps (no send needed). The app code's time step is claimed first,
+  // atomically and once (authenticator-codes.ts), and only while the challenge looks open; the answer
+  // then goes through the same verify as any code, so the per-challenge attempt count and the
+  // account's wrong-code budget apply to both alike. A right app code whose step was used already
+  // (a replay, or concurrent copies of one answer) is refused without counting a failure, just as
+  // concurrent copies of a right sent code are: it is not a guess, and it can never succeed.
+  const appCode =
+    AUTHENTICATOR_PURPOSES.has(challenge.purpose) &&
+    !challenge.completedAt &&
+    !challenge.cancelledAt &&
+    challenge.expiresAt > now &&
+    challenge.failedAttempts < challenge.maxAttempts &&
+    !sentCodeMatches(challenge.codeHash)
+      ? await acceptAuthenticatorCode(services, accountId, rawCode)
+      : 'wrong';
+  if (appCode === 'used')
+    throw new AppError('CODE_WRONG', { detail: { attemptsLeft: challenge.maxAttempts - challenge.failedAttempts } });
+  const byAuthenticator = appCode === 'accepted';
   const outcome = await store.transaction(async (tx) => {
-    const result = await tx.challenges.verify(
-      challengeId,
-      (stored) => code !== undefined && codeMatches(config.secret, challengeId, code, stored),
-      now,
-    );
+    const result = await tx.challenges.verify(challengeId, (stored) => byAuthenticator || sentCodeMatches(stored), now);
     if (result.result === 'completed') {
       const completion = completions.get(result.challenge.purpose);
       if (completion) await completion(services, tx, result.challenge, ctx);
@@ -168,7 +192,7 @@ export async function answerChallenge(
         event: 'challenge.completed',
         at: now,
         ...origin(ctx),
-        details: { purpose: result.challenge.purpose },
+        details: { purpose: result.challenge.purpose, ...(byAuthenticator ? { by: 'totp' } : {}) },
       });
     } else if (result.result === 'wrong') {
       await tx.audit.record({

@@ -24,6 +24,8 @@ export interface TwoStepStatus {
   waitingUntil: Date | null;
   trustedDevices: number;
   verifiedPhones: number;
+  /** Confirmed authenticator apps (TOTP): a trusted factor that needs no SMS. */
+  authenticators: number;
   recoveryKeyConfirmed: boolean;
   /** Everything is in place to turn it on. */
   ready: boolean;
@@ -38,6 +40,9 @@ export async function twoStepStatus(services: Services, account: Account): Promi
   const waitingUntil = waitEnd > services.clock.now().getTime() ? new Date(waitEnd) : null;
   const trustedDevices = (await services.store.devices.listForAccount(account.id)).filter((d) => d.trustedAt).length;
   const verifiedPhones = (await services.store.phones.listForAccount(account.id)).filter((p) => p.verifiedAt).length;
+  const authenticators = (await services.store.authenticators.listForAccount(account.id)).filter(
+    (a) => a.confirmedAt,
+  ).length;
   const recoveryKeyConfirmed = account.recovery_key_hash !== null;
   return {
     enabled: account.two_step_enabled_at !== null,
@@ -46,8 +51,10 @@ export async function twoStepStatus(services: Services, account: Account): Promi
     waitingUntil,
     trustedDevices,
     verifiedPhones,
+    authenticators,
     recoveryKeyConfirmed,
-    ready: rollout.twoStep && !waitingUntil && trustedDevices + verifiedPhones > 0 && recoveryKeyConfirmed,
+    ready:
+      rollout.twoStep && !waitingUntil && trustedDevices + verifiedPhones + authenticators > 0 && recoveryKeyConfirmed,
   };
 }
 

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { randomToken } from '../core/tokens.ts';
 import type { Services } from '../flows/context.ts';
 import { authenticateDevice, denyFromDevice } from '../flows/devices.ts';
+import { answerMatch } from '../flows/number-matching.ts';
 import type { Device } from '../store/devices.ts';
 import { cookieNames } from './cookies.ts';
 
@@ -93,6 +94,15 @@ export function registerDeviceSocket(app: FastifyInstance, services: Services): 
           return send(
             denied
               ? { type: 'denied', challengeId: message.challengeId }
+              : { type: 'error', code: 'NOT_FOUND', challengeId: message.challengeId },
+          );
+        }
+        if (message.type === 'match' && device && typeof message.challengeId === 'string') {
+          const answer = await answerMatch(services, device, message.challengeId, message.number, ctx);
+          if (answer.result === 'code') return send(answer.codePush);
+          return send(
+            answer.result === 'denied'
+              ? { type: 'denied', challengeId: message.challengeId, reason: 'wrong_match' }
               : { type: 'error', code: 'NOT_FOUND', challengeId: message.challengeId },
           );
         }

@@ -23,6 +23,7 @@ export function newAccountRow(profile: NewAccount, at: Date): Account {
     recovery_key_created_at: null,
     waiting_notice_requested_at: null,
     waiting_notice_sent_at: null,
+    number_matching: false,
   };
 }
 
@@ -58,6 +59,7 @@ export interface AccountStore {
    * `changedBefore`) and that asked to be told; each exactly once, even with several nodes sweeping.
    */
   claimWaitingNotices(changedBefore: Date, at: Date, limit: number): Promise<Account[]>;
+  setNumberMatching(id: string, required: boolean, at: Date): Promise<void>;
   /** Locks an active account; false if it was not active. */
   lock(id: string, at: Date): Promise<boolean>;
   /** Unlocks a locked account; false if it was not locked. */
@@ -143,6 +145,13 @@ export function accountStore(db: Db): AccountStore {
         .where('state', '=', 'active')
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+    async setNumberMatching(id, required, at) {
+      await db
+        .updateTable('accounts')
+        .set({ number_matching: required, updated_at: at })
+        .where('id', '=', id)
+        .execute();
     },
     async unlock(id, at) {
       const result = await db

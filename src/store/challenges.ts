@@ -30,10 +30,11 @@ export interface ChallengeStore {
   /** Replaces the live code (a resend); the failure count stays. */
   replaceCode(id: string, codeHash: string, at: Date): Promise<boolean>;
   /**
-   * Completes the challenge if `codeHash` is its live code and it is still open; otherwise counts a
-   * failure. `matches` compares in constant time.
+   * Completes the challenge if `matches` accepts its live code hash (null before any code was sent:
+   * only an authenticator-app code can answer then) and it is still open; otherwise counts a failure.
+   * `matches` compares in constant time.
    */
-  verify(id: string, matches: (storedHash: string) => boolean, at: Date): Promise<VerifyOutcome>;
+  verify(id: string, matches: (storedHash: string | null) => boolean, at: Date): Promise<VerifyOutcome>;
   cancel(id: string, at: Date): Promise<boolean>;
   /** Cancels every open challenge of the account ("This wasn't me"); returns their ids. */
   cancelOpen(accountId: string, at: Date): Promise<string[]>;
@@ -125,12 +126,12 @@ export function challengeStore(db: Db): ChallengeStore {
       if (!current) return { result: 'dead', reason: 'missing' };
       const dead = deadReason(current, at);
       if (dead) return { result: 'dead', reason: dead };
-      if (current.codeHash && matches(current.codeHash)) {
+      if (matches(current.codeHash)) {
         // Only the first of concurrent correct answers finds the row still open, and only for the code it compared.
         const row = await open(at)
           .set({ completed_at: at })
           .where('id', '=', id)
-          .where('code_hash', '=', current.codeHash)
+          .where('code_hash', current.codeHash === null ? 'is' : '=', current.codeHash)
           .returningAll()
           .executeTakeFirst();
         if (row) return { result: 'completed', challenge: fromRow(row) };

@@ -3,6 +3,7 @@
 import { type AccountStore, accountStore } from './accounts.ts';
 import { type AppPasswordStore, appPasswordStore } from './app-passwords.ts';
 import { type AuditStore, auditStore } from './audit.ts';
+import { type AuthenticatorStore, authenticatorStore } from './authenticators.ts';
 import { type ChallengeStore, challengeStore } from './challenges.ts';
 import { type ConsoleQueries, consoleQueries } from './console-queries.ts';
 import type { Db } from './database.ts';
@@ -34,6 +35,7 @@ export interface Store {
   devicePushes: DevicePushStore;
   rollout: RolloutStore;
   phones: PhoneStore;
+  authenticators: AuthenticatorStore;
   trustedBrowsers: TrustedBrowserStore;
   knownBrowsers: KnownBrowserStore;
   notMeTokens: NotMeTokenStore;
@@ -62,6 +64,7 @@ export function createStore(db: Db): Store {
     devicePushes: devicePushStore(db),
     rollout: rolloutStore(db),
     phones: phoneStore(db),
+    authenticators: authenticatorStore(db),
     trustedBrowsers: trustedBrowserStore(db),
     knownBrowsers: knownBrowserStore(db),
     notMeTokens: notMeTokenStore(db),

@@ -22,6 +22,8 @@ export interface AccountsTable {
   recovery_key_created_at: Date | null;
   waiting_notice_requested_at: Date | null;
   waiting_notice_sent_at: Date | null;
+  /** The owner requires number matching for pushes to their devices (SPEC §4). */
+  number_matching: boolean;
 }
 
 export type SessionAssurance = 'password' | 'two-step';
@@ -127,6 +129,18 @@ export interface PhonesTable {
   country: string | null;
   created_at: Date;
   verified_at: Date | null;
+  removed_at: Date | null;
+}
+
+export interface AuthenticatorsTable {
+  id: string;
+  account_id: string;
+  label: string;
+  secret_sealed: string;
+  created_at: Date;
+  confirmed_at: Date | null;
+  /** The last accepted TOTP time step (bigint: read as a string on PostgreSQL). */
+  last_step: ColumnType<number | string | null, number | null, number>;
   removed_at: Date | null;
 }
 
@@ -265,6 +279,7 @@ export interface Database {
   device_pushes: DevicePushesTable;
   rollout_countries: RolloutCountriesTable;
   phones: PhonesTable;
+  authenticators: AuthenticatorsTable;
   account_recoveries: AccountRecoveriesTable;
   trusted_browsers: TrustedBrowsersTable;
   known_browsers: KnownBrowsersTable;

@@ -228,7 +228,24 @@ export const en = {
   'error.TWO_STEP_OFF': 'Two-step verification is off for this account.',
   'error.RECOVERY_KEY_MISTYPED': 'That recovery key has a typo: check each character.',
   'error.RECOVERY_KEY_WRONG': 'That is not your recovery key.',
-  'error.PUSH_LIMIT_REACHED': 'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
+  'error.TWO_STEP_LAST_FACTOR':
+    'This is the last way to receive a verification code. Add another trusted device, phone number or authenticator app first, or turn two-step verification off.',
+  'error.PUSH_LIMIT_REACHED':
+    'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
+  'twoStep.pickNumber': 'On your device, pick this number:',
+  'device.match.title': 'Pick the number shown where you are signing in',
+  'event.challenge.match_failed': 'A wrong number was picked on a device: the request was cancelled',
+  'event.number_matching.required': 'Number matching was turned on for your devices',
+  'event.number_matching.not_required': 'Number matching was turned off for your devices',
+  'account.numberMatching': 'Number matching',
+  'account.numberMatching.intro':
+    "When a code is pushed to your devices, they first ask you to pick the number shown where you are signing in. A tired tap on someone else's request then gets them nothing.",
+  'account.numberMatching.deployment': 'This server requires it for every account.',
+  'account.numberMatching.on': 'On for your account.',
+  'account.numberMatching.off': 'Off for your account.',
+  'account.numberMatching.turnOn': 'Turn on number matching',
+  'account.numberMatching.turnOff': 'Turn off number matching',
+  'account.numberMatching.saved': 'Number matching was changed.',
   'error.RECOVERY_STEP_INVALID':
     'This step of the recovery is not open (it was done already, skipped or expired). Start again.',
   'error.RESET_NEEDS_TWO_STEP':
@@ -365,6 +382,8 @@ export const en = {
   'twoStep.signInTitle': 'Verify it’s you',
   'twoStep.stepUpTitle': 'Verify it’s you before this change',
   'twoStep.chooseChannel': 'Choose where we send your code, then type it below.',
+  'twoStep.orAuthenticator': 'Or enter the code from your authenticator app.',
+  'twoStep.authenticatorOnly': 'Enter the code from your authenticator app.',
   'twoStep.noChannels': 'This account has no trusted device or phone that can receive a code.',
   'twoStep.sendToDevices': 'Send a code to {where}',
   'twoStep.sendBySms': 'Text a code to {where}',
@@ -511,6 +530,8 @@ export const en = {
   'event.phone.added': 'A phone number was added',
   'event.phone.verified': 'A phone number was verified',
   'event.phone.removed': 'A phone number was removed',
+  'event.totp.added': 'An authenticator app was added',
+  'event.totp.removed': 'An authenticator app was removed',
   'event.recovery_key.created': 'A recovery key was created',
   'event.two_step.enabled': 'Two-step verification was turned on',
   'event.two_step.disabled': 'Two-step verification was turned off',
@@ -520,6 +541,29 @@ export const en = {
   'account.appPasswords.intro':
     'Mail and calendar apps that cannot ask for a verification code sign in with an app-specific password instead of your password.',
   'account.appPasswords.manage': 'Manage app-specific passwords',
+  'account.authenticators': 'Authenticator apps',
+  'account.authenticators.intro':
+    'An app on your phone that shows a new code every 30 seconds, even without a network or SMS.',
+  'account.authenticators.manage': 'Manage authenticator apps',
+  'authenticators.title': 'Authenticator apps',
+  'authenticators.intro':
+    'An authenticator app (such as the one built into your password manager) shows a six-digit code that changes every 30 seconds. You can type it when you sign in or confirm a change, without waiting for a text message.',
+  'authenticators.none': 'You have no authenticator app yet.',
+  'authenticators.label': 'Name',
+  'authenticators.defaultLabel': 'Authenticator app',
+  'authenticators.add': 'Add an authenticator app',
+  'authenticators.remove': 'Remove',
+  'authenticators.replaceHint':
+    'You can have one authenticator app. Setting up a new one replaces this one once its first code is confirmed.',
+  'authenticators.added': 'The authenticator app was added.',
+  'authenticators.removed': 'The authenticator app was removed.',
+  'authenticators.setup.title': 'Set up your authenticator app',
+  'authenticators.setup.scan': 'Scan this QR code with your authenticator app.',
+  'authenticators.setup.qrAlt': 'QR code for your authenticator app',
+  'authenticators.setup.type': 'Or type this key into the app:',
+  'authenticators.setup.code': 'The six-digit code the app now shows',
+  'authenticators.setup.confirm': 'Confirm',
+  'enrol.devices.useAuthenticator': 'Use an authenticator app',
   'appPasswords.title': 'App-specific passwords',
   'appPasswords.intro':
     'An app that cannot ask for a verification code, such as a mail or calendar app, signs in with your email address and an app-specific password. Each works until you revoke it. Changing or resetting your password, turning off two-step verification or reporting “This wasn’t me” revokes them all.',
@@ -556,6 +600,12 @@ export const en = {
   'email.phoneAdded.subject': 'A trusted phone number was added',
   'email.phoneAdded.body':
     'Hello {name},\n\nThe phone number {number} is now a trusted phone number of your Twostep account and can receive verification codes by text message.',
+  'email.totpAdded.subject': 'An authenticator app was added',
+  'email.totpAdded.body':
+    'Hello {name},\n\nThe authenticator app “{label}” was added to your Twostep account. Its codes can now be used as the second step of signing in.',
+  'email.totpRemoved.subject': 'An authenticator app was removed',
+  'email.totpRemoved.body':
+    'Hello {name},\n\nThe authenticator app “{label}” was removed from your Twostep account. Its codes no longer work.',
   'email.phoneRemoved.subject': 'A trusted phone number was removed',
   'email.phoneRemoved.body':
     'Hello {name},\n\nThe phone number {number} was removed from your Twostep account and will not receive codes any more.',

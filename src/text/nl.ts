@@ -233,7 +233,24 @@ export const nl: Record<TextId, string> = {
   'error.TWO_STEP_OFF': 'Verificatie in twee stappen staat uit voor dit account.',
   'error.RECOVERY_KEY_MISTYPED': 'Die herstelsleutel bevat een typfout: controleer elk teken.',
   'error.RECOVERY_KEY_WRONG': 'Dat is niet uw herstelsleutel.',
-  'error.PUSH_LIMIT_REACHED': 'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
+  'error.TWO_STEP_LAST_FACTOR':
+    'Dit is de laatste manier om een verificatiecode te ontvangen. Voeg eerst een ander vertrouwd apparaat, telefoonnummer of een authenticator-app toe, of zet verificatie in twee stappen uit.',
+  'error.PUSH_LIMIT_REACHED':
+    'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
+  'twoStep.pickNumber': 'Kies op uw apparaat dit getal:',
+  'device.match.title': 'Kies het getal dat u ziet waar u inlogt',
+  'event.challenge.match_failed': 'Op een apparaat is een verkeerd getal gekozen: het verzoek is geannuleerd',
+  'event.number_matching.required': 'Getallen kiezen is ingeschakeld voor uw apparaten',
+  'event.number_matching.not_required': 'Getallen kiezen is uitgeschakeld voor uw apparaten',
+  'account.numberMatching': 'Getallen kiezen',
+  'account.numberMatching.intro':
+    'Als er een code naar uw apparaten wordt gestuurd, vragen ze u eerst het getal te kiezen dat u ziet waar u inlogt. Een vermoeide tik op het verzoek van een ander levert die dan niets op.',
+  'account.numberMatching.deployment': 'Deze server vereist het voor elk account.',
+  'account.numberMatching.on': 'Aan voor uw account.',
+  'account.numberMatching.off': 'Uit voor uw account.',
+  'account.numberMatching.turnOn': 'Getallen kiezen inschakelen',
+  'account.numberMatching.turnOff': 'Getallen kiezen uitschakelen',
+  'account.numberMatching.saved': 'Getallen kiezen is gewijzigd.',
   'error.RECOVERY_STEP_INVALID':
     'Deze stap van het herstel is niet open (al gedaan, overgeslagen of verlopen). Begin opnieuw.',
   'error.RESET_NEEDS_TWO_STEP':
@@ -374,6 +391,8 @@ export const nl: Record<TextId, string> = {
   'twoStep.signInTitle': 'Bevestig dat u het bent',
   'twoStep.stepUpTitle': 'Bevestig dat u het bent voor deze wijziging',
   'twoStep.chooseChannel': 'Kies waar we uw code naartoe sturen en typ hem hieronder.',
+  'twoStep.orAuthenticator': 'Of voer de code uit uw authenticator-app in.',
+  'twoStep.authenticatorOnly': 'Voer de code uit uw authenticator-app in.',
   'twoStep.noChannels': 'Dit account heeft geen vertrouwd apparaat of telefoon dat een code kan ontvangen.',
   'twoStep.sendToDevices': 'Stuur een code naar {where}',
   'twoStep.sendBySms': 'Sms een code naar {where}',
@@ -527,6 +546,8 @@ export const nl: Record<TextId, string> = {
   'event.phone.added': 'Er is een telefoonnummer toegevoegd',
   'event.phone.verified': 'Er is een telefoonnummer bevestigd',
   'event.phone.removed': 'Er is een telefoonnummer verwijderd',
+  'event.totp.added': 'Er is een authenticator-app toegevoegd',
+  'event.totp.removed': 'Er is een authenticator-app verwijderd',
   'event.recovery_key.created': 'Er is een herstelsleutel gemaakt',
   'event.two_step.enabled': 'Verificatie in twee stappen is ingeschakeld',
   'event.two_step.disabled': 'Verificatie in twee stappen is uitgeschakeld',
@@ -536,6 +557,29 @@ export const nl: Record<TextId, string> = {
   'account.appPasswords.intro':
     'Mail- en agenda-apps die niet om een verificatiecode kunnen vragen, loggen in met een app-specifiek wachtwoord in plaats van uw wachtwoord.',
   'account.appPasswords.manage': 'App-specifieke wachtwoorden beheren',
+  'account.authenticators': 'Authenticator-apps',
+  'account.authenticators.intro':
+    'Een app op uw telefoon die elke 30 seconden een nieuwe code toont, ook zonder netwerk of sms.',
+  'account.authenticators.manage': 'Authenticator-apps beheren',
+  'authenticators.title': 'Authenticator-apps',
+  'authenticators.intro':
+    'Een authenticator-app (zoals die in uw wachtwoordbeheerder) toont een code van zes cijfers die elke 30 seconden verandert. U kunt die typen als u inlogt of een wijziging bevestigt, zonder op een sms te wachten.',
+  'authenticators.none': 'U hebt nog geen authenticator-app.',
+  'authenticators.label': 'Naam',
+  'authenticators.defaultLabel': 'Authenticator-app',
+  'authenticators.add': 'Een authenticator-app toevoegen',
+  'authenticators.remove': 'Verwijderen',
+  'authenticators.replaceHint':
+    'U kunt één authenticator-app hebben. Een nieuwe instellen vervangt deze zodra de eerste code ervan is bevestigd.',
+  'authenticators.added': 'De authenticator-app is toegevoegd.',
+  'authenticators.removed': 'De authenticator-app is verwijderd.',
+  'authenticators.setup.title': 'Uw authenticator-app instellen',
+  'authenticators.setup.scan': 'Scan deze QR-code met uw authenticator-app.',
+  'authenticators.setup.qrAlt': 'QR-code voor uw authenticator-app',
+  'authenticators.setup.type': 'Of typ deze sleutel in de app:',
+  'authenticators.setup.code': 'De code van zes cijfers die de app nu toont',
+  'authenticators.setup.confirm': 'Bevestigen',
+  'enrol.devices.useAuthenticator': 'Een authenticator-app gebruiken',
   'appPasswords.title': 'App-specifieke wachtwoorden',
   'appPasswords.intro':
     'Een app die niet om een verificatiecode kan vragen, zoals een mail- of agenda-app, logt in met uw e-mailadres en een app-specifiek wachtwoord. Elk wachtwoord werkt tot u het intrekt. Als u uw wachtwoord wijzigt of herstelt, verificatie in twee stappen uitschakelt of “Dit was ik niet” meldt, worden ze allemaal ingetrokken.',
@@ -573,6 +617,12 @@ export const nl: Record<TextId, string> = {
   'email.phoneAdded.subject': 'Er is een vertrouwd telefoonnummer toegevoegd',
   'email.phoneAdded.body':
     'Hallo {name},\n\nHet telefoonnummer {number} is nu een vertrouwd telefoonnummer van uw Twostep-account en kan verificatiecodes per sms ontvangen.',
+  'email.totpAdded.subject': 'Er is een authenticator-app toegevoegd',
+  'email.totpAdded.body':
+    'Hallo {name},\n\nDe authenticator-app “{label}” is aan uw Twostep-account toegevoegd. De codes ervan kunnen nu worden gebruikt als tweede stap bij het inloggen.',
+  'email.totpRemoved.subject': 'Er is een authenticator-app verwijderd',
+  'email.totpRemoved.body':
+    'Hallo {name},\n\nDe authenticator-app “{label}” is van uw Twostep-account verwijderd. De codes ervan werken niet meer.',
   'email.phoneRemoved.subject': 'Er is een vertrouwd telefoonnummer verwijderd',
   'email.phoneRemoved.body':
     'Hallo {name},\n\nHet telefoonnummer {number} is van uw Twostep-account verwijderd en ontvangt geen codes meer.',

@@ -50,6 +50,7 @@ describe('enrolment', () => {
       waitingUntil: null,
       trustedDevices: 0,
       verifiedPhones: 0,
+      authenticators: 0,
       recoveryKeyConfirmed: false,
       ready: false,
     });

@@ -127,6 +127,8 @@ export function twoStepChangedMessage(
 export type SecurityNotice =
   | 'phoneAdded'
   | 'phoneRemoved'
+  | 'totpAdded'
+  | 'totpRemoved'
   | 'newSignIn'
   | 'recoveryKeyReplaced'
   | 'waitingPeriodOver'

@@ -4,6 +4,7 @@
 import { HOUR } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Services } from '../context.ts';
+import { holdCodeForMatch, matchingApplies } from '../number-matching.ts';
 import { registerChannelKind } from './index.ts';
 
 export function pushCountKey(accountId: string): string {
@@ -38,12 +39,16 @@ registerChannelKind({
       expiresAt: challenge.expiresAt.toISOString(),
       context: challenge.context,
     };
+    // With number matching the devices get the choices; the code waits for the right pick.
+    const pushed = (await matchingApplies(services, challenge))
+      ? await holdCodeForMatch(services, challenge, payload)
+      : payload;
     // Older pushes of this challenge carry a code that no longer works.
     await services.store.devicePushes.removeForChallenge(challenge.id);
     await services.hub.push(
       trusted.map((d) => d.id),
       challenge.id,
-      payload,
+      pushed,
       challenge.expiresAt,
     );
   },

@@ -10,6 +10,7 @@ import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts
 import { sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
 import { confirmDeviceVerification, type DeviceView } from '../../flows/devices.ts';
+import { matchNumberFor } from '../../flows/number-matching.ts';
 import { confirmPhone } from '../../flows/phones.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import type { Challenge } from '../../store/challenges.ts';
@@ -47,7 +48,18 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         summary: 'Send a new code for the challenge through one of its channels (the previous code stops working)',
         params: ChallengeId,
         body: Type.Object({ channel: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ status: Type.Literal('sent'), channel: ChannelSchema }), ...errorResponses },
+        response: {
+          202: Type.Object({
+            status: Type.Literal('sent'),
+            channel: ChannelSchema,
+            matchNumber: Type.Optional(
+              Type.Integer({
+                description: 'with number matching: the number to pick on the device (show it to the user)',
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -59,7 +71,8 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         () => replaceChallengeCode(services, challenge),
         request.ctx,
       );
-      return reply.status(202).send({ status: 'sent' as const, channel });
+      const matchNumber = channel.type === 'device' ? await matchNumberFor(services, challenge.id) : undefined;
+      return reply.status(202).send({ status: 'sent' as const, channel, ...(matchNumber ? { matchNumber } : {}) });
     },
   );
 

@@ -26,6 +26,7 @@ const StatusSchema = Type.Object({
   }),
   trustedDevices: Type.Integer(),
   verifiedPhones: Type.Integer(),
+  authenticators: Type.Integer({ description: 'confirmed authenticator apps (TOTP)' }),
   recoveryKeyConfirmed: Type.Boolean(),
   ready: Type.Boolean({ description: 'everything is in place to turn it on' }),
 });

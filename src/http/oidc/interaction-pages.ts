@@ -10,6 +10,7 @@ import { AppError } from '../../core/errors.ts';
 import { replaceChallengeCode } from '../../flows/challenges.ts';
 import { listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { matchNumberFor } from '../../flows/number-matching.ts';
 import type { AuthenticatedSession } from '../../flows/sessions.ts';
 import { completeSignIn, signIn } from '../../flows/sign-in.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
@@ -119,7 +120,11 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
     request: FastifyRequest,
     reply: FastifyReply,
     details: Details,
-    extra: { sentTo?: Awaited<ReturnType<typeof sendCodeThrough>>; error?: AppError } = {},
+    extra: {
+      sentTo?: Awaited<ReturnType<typeof sendCodeThrough>>;
+      matchNumber?: number | undefined;
+      error?: AppError;
+    } = {},
   ) {
     const pending = await readPending(details.uid);
     const challenge = pending ? await services.store.challenges.find(pending.challengeId) : undefined;
@@ -227,7 +232,10 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
       );
       // The newest code is the only one that works: its channel says how the user will have signed in (amr).
       await kv.set(pendingKey(details.uid), JSON.stringify({ ...pending, channel: channel.type }), pendingTtlMs);
-      return showCode(request, reply, details, { sentTo: channel });
+      return showCode(request, reply, details, {
+        sentTo: channel,
+        matchNumber: await matchNumberFor(services, challenge.id),
+      });
     } catch (error) {
       return showCode(request, reply, details, { error: sendFailure(reply, error) });
     }

@@ -12,6 +12,7 @@ import {
   removeDevice,
   startDeviceVerification,
 } from '../../flows/devices.ts';
+import { setNumberMatching } from '../../flows/number-matching.ts';
 import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
 import { requireRecentTwoStep } from '../../flows/step-up.ts';
 import { type TwoStepStatus, twoStepStatus } from '../../flows/two-step.ts';
@@ -35,6 +36,7 @@ const NOTICES: Record<string, TextId> = {
   revoked: 'account.sessions.revoked',
   'device-removed': 'account.devices.removedNotice',
   'two-step-off': 'account.twoStep.offNotice',
+  'number-matching': 'account.numberMatching.saved',
 };
 
 /**
@@ -172,6 +174,21 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   <h3 id="app-passwords">${text('account.appPasswords')}</h3>
   <p class="muted">${text('account.appPasswords.intro')}</p>
   <p><a href="/account/app-passwords">${text('account.appPasswords.manage')}</a></p>
+  <h3 id="authenticators">${text('account.authenticators')}</h3>
+  <p class="muted">${text('account.authenticators.intro')}</p>
+  <p><a href="/account/authenticators">${text('account.authenticators.manage')}</a></p>
+  <h3 id="number-matching">${text('account.numberMatching')}</h3>
+  <p class="muted">${text('account.numberMatching.intro')}</p>
+  ${
+    services.config.policy.numberMatching
+      ? html`<p>${text('account.numberMatching.deployment')}</p>`
+      : html`<form method="post" action="/account/number-matching">
+    ${view.csrf}${returnTo('/account#number-matching')}
+    <input type="hidden" name="required" value="${account.number_matching ? 'no' : 'yes'}">
+    <p>${text(account.number_matching ? 'account.numberMatching.on' : 'account.numberMatching.off')}</p>
+    <button type="submit" class="secondary">${text(account.number_matching ? 'account.numberMatching.turnOff' : 'account.numberMatching.turnOn')}</button>
+  </form>`
+  }
 </section>`,
   );
 }
@@ -369,6 +386,13 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
         .header('cache-control', 'no-store')
         .send(await activityPage(request, reply, services)),
     );
+
+    // A protected change: a stale verification goes through step-up and comes back here (http/errors.ts).
+    scope.post('/account/number-matching', hidden, async (request, reply) => {
+      const form = readForm(request);
+      await setNumberMatching(services, requireAuth(request), field(form, 'required') === 'yes', request.ctx);
+      return redirect(reply, '/account?saved=number-matching#number-matching');
+    });
 
     scope.post('/account/name', hidden, async (request, reply) => {
       const form = readForm(request);

@@ -31,6 +31,7 @@ const SCRIPT_TEXT = {
   'purpose.verify_device': 'device.code.purpose.verify_device',
   'purpose.sign_in': 'device.code.purpose.sign_in',
   'purpose.recovery': 'device.code.purpose.recovery',
+  matchTitle: 'device.match.title',
   'purpose.other': 'device.code.purpose.other',
   sendToDevices: 'twoStep.sendToDevices',
   sendBySms: 'twoStep.sendBySms',

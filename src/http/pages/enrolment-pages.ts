@@ -176,7 +176,7 @@ function devicesBody(
   options: { error?: AppError | undefined; notice?: string | undefined; number?: string },
 ): Html {
   const { text } = view;
-  const verified = status.trustedDevices + status.verifiedPhones;
+  const verified = status.trustedDevices + status.verifiedPhones + status.authenticators;
   const deviceUrl = `${services.config.publicUrl.replace(/\/$/, '')}/device`;
   const deviceRows = devices.map(
     (d) => html`<li>
@@ -222,6 +222,9 @@ function devicesBody(
       : ''
   }
   ${phoneForm}
+  <h2>${text('account.authenticators')}</h2>
+  <p class="muted">${text('account.authenticators.intro')}</p>
+  <p><a href="/account/authenticators?return=${encodeURIComponent(`${BASE}/devices`)}">${text('enrol.devices.useAuthenticator')}</a></p>
   <div class="step-end">
     ${
       verified > 0
@@ -332,7 +335,7 @@ function confirmBody(view: PageView, services: Services, error: AppError | undef
 function enableBody(view: PageView, services: Services, status: TwoStepStatus, error: AppError | undefined): Html {
   const { text } = view;
   const missing: Html[] = [];
-  if (status.trustedDevices + status.verifiedPhones === 0)
+  if (status.trustedDevices + status.verifiedPhones + status.authenticators === 0)
     missing.push(html`<li><a href="${BASE}/devices">${text('enrol.enable.missingDevices')}</a></li>`);
   if (!status.recoveryKeyConfirmed)
     missing.push(html`<li><a href="${BASE}/recovery-key">${text('enrol.enable.missingKey')}</a></li>`);
@@ -521,7 +524,8 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
     scope.get(`${BASE}/recovery-key`, hidden, async (request, reply) => {
       const status = await enrolling(request, reply);
       if (!status) return reply;
-      if (status.trustedDevices + status.verifiedPhones === 0) return redirect(reply, `${BASE}/devices`);
+      if (status.trustedDevices + status.verifiedPhones + status.authenticators === 0)
+        return redirect(reply, `${BASE}/devices`);
       return render(request, reply, 'key', 'enrol.key.title', keyIntroBody(pageView(request, reply), status));
     });
 

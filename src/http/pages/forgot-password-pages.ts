@@ -7,6 +7,7 @@ import { AppError } from '../../core/errors.ts';
 import { replaceChallengeCode } from '../../flows/challenges.ts';
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { matchNumberFor } from '../../flows/number-matching.ts';
 import { checkResetLink, requestPasswordReset, resetWithEmailLink } from '../../flows/recovery/email-link.ts';
 import {
   finishKeyRecovery,
@@ -217,7 +218,7 @@ export function registerForgotPasswordPages(app: FastifyInstance, services: Serv
         () => replaceChallengeCode(services, challenge),
         request.ctx,
       );
-      return renderCode(request, reply, { sentTo: channel });
+      return renderCode(request, reply, { sentTo: channel, matchNumber: await matchNumberFor(services, challenge.id) });
     } catch (error) {
       return renderCode(request, reply, { error: sendFailure(reply, error) });
     }

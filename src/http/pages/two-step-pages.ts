@@ -6,6 +6,7 @@ import { AppError, isAppError } from '../../core/errors.ts';
 import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { matchNumberFor } from '../../flows/number-matching.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import { startStepUp } from '../../flows/step-up.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
@@ -30,6 +31,8 @@ export interface CodePage {
   action: string;
   channels: Channel[];
   sentTo?: Channel | undefined;
+  /** With number matching: the number to pick on the device. */
+  matchNumber?: number | undefined;
   error?: AppError | undefined;
   offerTrust: boolean;
   /** A way out below the form, e.g. the recovery key instead of a code. */
@@ -47,6 +50,9 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
       })
     : undefined;
   const returnField = page.returnTo ? html`<input type="hidden" name="return" value="${page.returnTo}">` : '';
+  // An authenticator app needs no send: it has the code already (challenges.ts accepts it).
+  const sendable = page.channels.filter((channel) => channel.type !== 'totp');
+  const hasApp = sendable.length < page.channels.length;
   return layout(
     request,
     view,
@@ -56,13 +62,16 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
   <h1>${page.title}</h1>
   ${alertBox(errorText)}
   ${page.sentTo ? noticeBox(text('twoStep.codeSent', { where: page.sentTo.label })) : ''}
+  ${page.matchNumber ? html`<p class="match-number">${text('twoStep.pickNumber')} <strong>${String(page.matchNumber)}</strong></p>` : ''}
   ${
     page.channels.length === 0
       ? html`<p>${text('twoStep.noChannels')}</p>`
-      : html`
+      : sendable.length === 0
+        ? ''
+        : html`
   <p>${text('twoStep.chooseChannel')}</p>
   <ul class="channels">
-    ${page.channels.map(
+    ${sendable.map(
       (channel) => html`<li>
       <form method="post" action="${page.action}/send">${view.csrf}${returnField}
         <input type="hidden" name="channel" value="${channel.id}">
@@ -71,6 +80,7 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
     )}
   </ul>`
   }
+  ${hasApp ? html`<p>${text(sendable.length === 0 ? 'twoStep.authenticatorOnly' : 'twoStep.orAuthenticator')}</p>` : ''}
   <form method="post" action="${page.action}">
     ${view.csrf}${returnField}
     <label for="code">${text('field.code')}</label>
@@ -142,7 +152,10 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         () => replaceChallengeCode(services, challenge),
         request.ctx,
       );
-      return renderSignIn(request, reply, { sentTo: channel });
+      return renderSignIn(request, reply, {
+        sentTo: channel,
+        matchNumber: await matchNumberFor(services, challenge.id),
+      });
     } catch (error) {
       return renderSignIn(request, reply, { error: sendFailure(reply, error) });
     }
@@ -229,7 +242,10 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
           () => replaceChallengeCode(services, stored),
           request.ctx,
         );
-        return renderStepUp(request, reply, returnTo, { sentTo: channel });
+        return renderStepUp(request, reply, returnTo, {
+          sentTo: channel,
+          matchNumber: await matchNumberFor(services, stored.id),
+        });
       } catch (error) {
         return renderStepUp(request, reply, returnTo, { error: sendFailure(reply, error) });
       }

@@ -10,6 +10,8 @@ import * as accountRecoveries from './0007-account-recoveries.ts';
 import * as oidc from './0008-oidc.ts';
 import * as appPasswords from './0009-app-passwords.ts';
 import * as staff from './0010-staff.ts';
+import * as authenticators from './0011-authenticators.ts';
+import * as numberMatching from './0012-number-matching.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
@@ -22,4 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008-oidc': oidc,
   '0009-app-passwords': appPasswords,
   '0010-staff': staff,
+  '0011-authenticators': authenticators,
+  '0012-number-matching': numberMatching,
 };
