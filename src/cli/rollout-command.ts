@@ -1,42 +1,16 @@
 // `twostep rollout list|enable|disable|apply-preset` (SPEC §3.16) for the operator on the server machine.
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
-import { systemClock } from '../core/clock.ts';
-import { isAppError } from '../core/errors.ts';
 import { presets } from '../core/rollout.ts';
 import { applyRolloutPreset, listRollout, setCountryFlags } from '../flows/rollout.ts';
-import type { Store } from '../store/index.ts';
+import { failCli, withStore } from './with-store.ts';
 
 type ConfigFrom = (command: Command) => Config;
 
 const ACTOR = 'operator:cli';
 
-async function withStore<T>(
-  config: Config,
-  work: (deps: { store: Store; clock: typeof systemClock }) => Promise<T>,
-): Promise<T> {
-  // Loaded on use: the database driver is heavy, and other commands (the device app) must start fast.
-  const { migrateToLatest, openDatabase } = await import('../store/database.ts');
-  const { createStore } = await import('../store/index.ts');
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    await migrateToLatest(db);
-    return await work({ store: createStore(db), clock: systemClock });
-  } finally {
-    await db.destroy();
-  }
-}
-
 function yesNo(value: boolean): string {
   return value ? 'yes' : 'no';
-}
-
-function fail(error: unknown): never {
-  if (isAppError(error)) {
-    console.error(`error: ${error.code}${error.detail ? ` ${JSON.stringify(error.detail)}` : ''}`);
-    process.exit(2);
-  }
-  throw error;
 }
 
 export function registerRolloutCommand(
@@ -86,7 +60,7 @@ export function registerRolloutCommand(
           }
         });
       } catch (error) {
-        fail(error);
+        failCli(error);
       }
     });
   }
@@ -103,7 +77,7 @@ export function registerRolloutCommand(
         `applied ${preset}: two-step verification in ${on.length} countries (${on.map((s) => s.country).join(' ')}), off elsewhere`,
       );
     } catch (error) {
-      fail(error);
+      failCli(error);
     }
   });
 }

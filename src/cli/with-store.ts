@@ -1,4 +1,4 @@
-// Operator commands that work on the database directly (services, oidc): open it, bring the schema
+// Operator commands that work on the database directly (rollout, services, oidc, admin): open it, bring the schema
 // up to date, do the work, close it.
 import type { Config } from '../config.ts';
 import { type Clock, systemClock } from '../core/clock.ts';

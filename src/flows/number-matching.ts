@@ -56,7 +56,13 @@ export async function setNumberMatching(
 function choicesAround(number: number): number[] {
   const choices = new Set([number]);
   while (choices.size < 3) choices.add(randomInt(10, 100));
-  return [...choices].sort(() => randomInt(0, 2) * 2 - 1);
+  // Fisher–Yates: each order equally likely, so the position says nothing about the right number.
+  const shuffled = [...choices];
+  for (let i = shuffled.length - 1; i > 0; i -= 1) {
+    const j = randomInt(0, i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
+  }
+  return shuffled;
 }
 
 /**

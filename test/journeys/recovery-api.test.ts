@@ -317,3 +317,38 @@ function wellFormedGuess(i: number): string {
   }
   throw new Error('no check character fits');
 }
+
+describe('forgot password cannot flood a mailbox or be sprayed', () => {
+  let limited: TestApp;
+  before(async () => {
+    limited = await startTestApp({}, { memoryKeyValue: true });
+  });
+  after(() => limited.close());
+
+  test('one email per address per minute, whoever asks; then the next one goes out', async () => {
+    const account = await createVerifiedAccount(limited);
+    const before = (await outboxFor(limited, account.email)).length;
+    await requestReset(limited, account.email);
+    const again = await requestReset(limited, account.email);
+    assert.equal(again.statusCode, 202, 'the answer does not change');
+    assert.equal((await outboxFor(limited, account.email)).length, before + 1);
+    limited.clock.advance(61_000);
+    await requestReset(limited, account.email);
+    assert.equal((await outboxFor(limited, account.email)).length, before + 2);
+  });
+
+  test('one address gets 20 requests an hour, for any emails', async () => {
+    const ask = (i: number) =>
+      limited.request({
+        method: 'POST',
+        url: '/api/v1/password/forgot',
+        remoteAddress: '198.51.100.77',
+        payload: { email: uniqueEmail(`spray${i}`) },
+      });
+    for (let i = 0; i < 20; i += 1) assert.equal((await ask(i)).statusCode, 202);
+    const refused = await ask(21);
+    assert.equal(refused.statusCode, 429);
+    assert.equal(refused.json().error.code, 'TOO_MANY_ATTEMPTS');
+    await limited.app.services.background.drain();
+  });
+});

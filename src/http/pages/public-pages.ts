@@ -1,6 +1,5 @@
 // The pages for visitors: sign up, confirm the email, sign in (SPEC §3.1–3.2).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { countryCodes } from '../../core/countries.ts';
 import type { AppError } from '../../core/errors.ts';
 import type { Services } from '../../flows/context.ts';
 import { signIn } from '../../flows/sign-in.ts';
@@ -9,6 +8,7 @@ import { verifyEmail } from '../../flows/verify-email.ts';
 import { cookieNames } from '../cookies.ts';
 import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { setSessionCookie } from '../session-cookie.ts';
+import { countryOptions } from './country-options.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, type PageView, pageView } from './layout.ts';
@@ -18,14 +18,6 @@ const hidden = { schema: { hide: true } };
 
 function errorText(view: PageView, error: AppError | undefined): string | undefined {
   return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
-}
-
-function countryOptions(view: PageView, selected: string): ReturnType<typeof html>[] {
-  const names = new Intl.DisplayNames([view.locale], { type: 'region' });
-  return countryCodes
-    .map((code) => ({ code, name: names.of(code) ?? code }))
-    .sort((a, b) => a.name.localeCompare(b.name, view.locale))
-    .map(({ code, name }) => html`<option value="${code}" ${code === selected ? html`selected` : ''}>${name}</option>`);
 }
 
 function signUpPage(request: FastifyRequest, reply: FastifyReply, values: FormBody, error?: AppError): string {
