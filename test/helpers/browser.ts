@@ -242,7 +242,11 @@ export async function signInOnPortal(page: Page, email: string, password: string
   await waitForHeading(page, 'Sign in');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
+  // Waits for the answer to commit: a navigation started right after would abort the redirect.
+  const answered = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame());
   await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await answered;
+  await page.waitForLoadState();
 }
 
 /** Screenshots at desktop and phone width; nothing may stick out sideways on a phone. */
