@@ -146,12 +146,42 @@ export async function countWrongCode(services: Services, accountId: string, ctx:
   });
 }
 
+/**
+ * An answer to a challenge that is not a code: a security key's signature, a device's approval. Each
+ * kind lives in its own module and says which purposes it may answer; `check` claims the proof (once,
+ * atomically) and is only called while the challenge looks open.
+ */
+export interface Proof {
+  /** Recorded in the audit event (`by`), e.g. `webauthn`. */
+  by: string;
+  purposes: ReadonlySet<string>;
+  check(services: Services, challenge: Challenge): Promise<ProofResult>;
+}
+
+/**
+ * `accepted`: right, and this call used it up. `used`: right but already used (a replay, or a
+ * concurrent copy of one answer): refused without counting a failure. `wrong`: counted like a wrong code.
+ */
+export type ProofResult = 'accepted' | 'used' | 'wrong';
+
+/** A code typed by the user, or a proof of another kind. */
+export type ChallengeAnswer = string | Proof;
+
+function looksOpen(challenge: Challenge, now: Date): boolean {
+  return (
+    !challenge.completedAt &&
+    !challenge.cancelledAt &&
+    challenge.expiresAt > now &&
+    challenge.failedAttempts < challenge.maxAttempts
+  );
+}
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
   accountId: string,
   challengeId: string,
-  rawCode: string,
+  answer: ChallengeAnswer,
   ctx: RequestContext,
 ): Promise<Challenge> {
   const { config, clock, store } = services;
@@ -159,7 +189,8 @@ export async function answerChallenge(
   const challenge = await store.challenges.find(challengeId);
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
-  const code = normalizeCode(rawCode, config.policy.codeLength);
+  const rawCode = typeof answer === 'string' ? answer : '';
+  const code = typeof answer === 'string' ? normalizeCode(rawCode, config.policy.codeLength) : undefined;
   const sentCodeMatches = (stored: string | null) =>
     code !== undefined && stored !== null && codeMatches(config.secret, challengeId, code, stored);
   // A challenge is answered by the code it sent or, for a sign-in or step-up, by a code from one of
@@ -169,20 +200,26 @@ export async function answerChallenge(
   // account's wrong-code budget apply to both alike. A right app code whose step was used already
   // (a replay, or concurrent copies of one answer) is refused without counting a failure, just as
   // concurrent copies of a right sent code are: it is not a guess, and it can never succeed.
-  const appCode =
+  // A proof of another kind (a security key, a device's approval) goes through the same verify.
+  let proven: ProofResult = 'wrong';
+  let by: string | undefined;
+  if (typeof answer !== 'string') {
+    if (!answer.purposes.has(challenge.purpose)) throw new AppError('NOT_FOUND');
+    if (looksOpen(challenge, now)) proven = await answer.check(services, challenge);
+    by = answer.by;
+  } else if (
     AUTHENTICATOR_PURPOSES.has(challenge.purpose) &&
-    !challenge.completedAt &&
-    !challenge.cancelledAt &&
-    challenge.expiresAt > now &&
-    challenge.failedAttempts < challenge.maxAttempts &&
+    looksOpen(challenge, now) &&
     !sentCodeMatches(challenge.codeHash)
-      ? await acceptAuthenticatorCode(services, accountId, rawCode)
-      : 'wrong';
-  if (appCode === 'used')
+  ) {
+    proven = await acceptAuthenticatorCode(services, accountId, rawCode);
+    by = 'totp';
+  }
+  if (proven === 'used')
     throw new AppError('CODE_WRONG', { detail: { attemptsLeft: challenge.maxAttempts - challenge.failedAttempts } });
-  const byAuthenticator = appCode === 'accepted';
+  const byProof = proven === 'accepted';
   const outcome = await store.transaction(async (tx) => {
-    const result = await tx.challenges.verify(challengeId, (stored) => byAuthenticator || sentCodeMatches(stored), now);
+    const result = await tx.challenges.verify(challengeId, (stored) => byProof || sentCodeMatches(stored), now);
     if (result.result === 'completed') {
       const completion = completions.get(result.challenge.purpose);
       if (completion) await completion(services, tx, result.challenge, ctx);
@@ -192,7 +229,7 @@ export async function answerChallenge(
         event: 'challenge.completed',
         at: now,
         ...origin(ctx),
-        details: { purpose: result.challenge.purpose, ...(byAuthenticator ? { by: 'totp' } : {}) },
+        details: { purpose: result.challenge.purpose, ...(byProof ? { by } : {}) },
       });
     } else if (result.result === 'wrong') {
       await tx.audit.record({

@@ -7,7 +7,7 @@ import { DAY, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { issueToken, secretMatches, splitToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
-import { answerChallenge, type IssuedChallenge, openChallenge } from './challenges.ts';
+import { answerChallenge, type ChallengeAnswer, type IssuedChallenge, openChallenge } from './challenges.ts';
 import './channels/all.ts';
 import { type Channel, listChannels } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
@@ -93,16 +93,16 @@ export async function signIn(
   return { status: 'signed_in', token: session.token, sessionId: session.id, account, knownBrowser };
 }
 
-/** The second step: the code of a sign-in challenge; optionally remember this browser (SPEC §3.2). */
+/** The second step: the code (or another proof) of a sign-in challenge; optionally remember this browser (SPEC §3.2). */
 export async function completeSignIn(
   services: Services,
   challengeId: string,
-  input: { code: string; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
+  input: { answer: ChallengeAnswer; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
   ctx: RequestContext,
 ): Promise<SignedIn & { trustedBrowser?: string }> {
   const challenge = await services.store.challenges.find(challengeId);
   if (!challenge || challenge.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
-  await answerChallenge(services, challenge.accountId, challengeId, input.code, ctx);
+  await answerChallenge(services, challenge.accountId, challengeId, input.answer, ctx);
   const account = await services.store.accounts.findById(challenge.accountId);
   if (!account || account.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');

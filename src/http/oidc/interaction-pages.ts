@@ -252,7 +252,7 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
         services,
         pending.challengeId,
         {
-          code: field(form, 'code'),
+          answer: field(form, 'code'),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, config),
         },

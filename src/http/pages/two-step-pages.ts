@@ -170,7 +170,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         services,
         challenge.id,
         {
-          code: field(form, 'code'),
+          answer: field(form, 'code'),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, services.config),
         },
