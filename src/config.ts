@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SecurityKeyRules } from './core/security-key-policy.ts';
 
 export type Environment = 'development' | 'test' | 'production';
 
@@ -37,6 +38,8 @@ export interface Policy {
   notMeLinkDays: number;
   pushesPerHour: number;
   numberMatching: boolean;
+  securityKeyRules: SecurityKeyRules;
+  passkeySignIn: boolean;
   passwordResetLinkMinutes: number;
   passwordResetIntervalSeconds: number;
   recoveryMinutes: number;
@@ -467,6 +470,22 @@ export const configFields: readonly Field[] = [
     default: 'false',
     description:
       'pushed codes for sign-in, step-up and recovery are released only after the device picks the number the browser shows',
+  },
+  {
+    key: 'policy.securityKeyRules',
+    env: 'SECURITY_KEY_RULES',
+    kind: 'enum',
+    values: ['open', 'apple'],
+    default: 'open',
+    description:
+      "security keys and passkeys: open (up to 10, one more second step beside codes) or apple (Apple's rules: at least 2 before they count, then they replace codes; at most 6)",
+  },
+  {
+    key: 'policy.passkeySignIn',
+    env: 'PASSKEY_SIGN_IN',
+    kind: 'bool',
+    default: 'true',
+    description: 'a passkey (a discoverable credential with user verification) may sign in without the password',
   },
   {
     key: 'policy.pushesPerHour',

@@ -194,6 +194,7 @@ async function hasOtherFactor(services: Services, accountId: string, exceptId: s
   const { store } = services;
   const apps = (await store.authenticators.listForAccount(accountId)).filter((a) => a.confirmedAt && a.id !== exceptId);
   if (apps.length > 0) return true;
+  if ((await store.securityKeys.listForAccount(accountId)).length > 0) return true;
   if ((await store.devices.listForAccount(accountId)).some((d) => d.trustedAt)) return true;
   return (await store.phones.listForAccount(accountId)).some((p) => p.verifiedAt);
 }

@@ -10,6 +10,7 @@ import type { Challenge } from '../store/challenges.ts';
 import type { Store } from '../store/index.ts';
 import { acceptAuthenticatorCode } from './authenticator-codes.ts';
 import { pushCountKey } from './channels/device-channel.ts';
+import { codesReplacedByKeys } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
 
@@ -200,6 +201,13 @@ export async function answerChallenge(
   // account's wrong-code budget apply to both alike. A right app code whose step was used already
   // (a replay, or concurrent copies of one answer) is refused without counting a failure, just as
   // concurrent copies of a right sent code are: it is not a guess, and it can never succeed.
+  // Under Apple's rules, enough security keys replace codes for every second step.
+  if (
+    typeof answer === 'string' &&
+    AUTHENTICATOR_PURPOSES.has(challenge.purpose) &&
+    (await codesReplacedByKeys(services, accountId))
+  )
+    throw new AppError('SECURITY_KEY_REQUIRED');
   // A proof of another kind (a security key, a device's approval) goes through the same verify.
   let proven: ProofResult = 'wrong';
   let by: string | undefined;

@@ -13,6 +13,7 @@ import { revokeAppPasswords } from './app-passwords.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { sendSecurityEmail } from './not-me.ts';
 import { notifyOwner } from './notify.ts';
+import { usableSecurityKeys } from './security-key-proof.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -26,6 +27,8 @@ export interface TwoStepStatus {
   verifiedPhones: number;
   /** Confirmed authenticator apps (TOTP): a trusted factor that needs no SMS. */
   authenticators: number;
+  /** Security keys and passkeys that can answer a second step (WebAuthn). */
+  securityKeys: number;
   recoveryKeyConfirmed: boolean;
   /** Everything is in place to turn it on. */
   ready: boolean;
@@ -43,6 +46,7 @@ export async function twoStepStatus(services: Services, account: Account): Promi
   const authenticators = (await services.store.authenticators.listForAccount(account.id)).filter(
     (a) => a.confirmedAt,
   ).length;
+  const securityKeys = (await usableSecurityKeys(services, account.id)).length;
   const recoveryKeyConfirmed = account.recovery_key_hash !== null;
   return {
     enabled: account.two_step_enabled_at !== null,
@@ -52,9 +56,13 @@ export async function twoStepStatus(services: Services, account: Account): Promi
     trustedDevices,
     verifiedPhones,
     authenticators,
+    securityKeys,
     recoveryKeyConfirmed,
     ready:
-      rollout.twoStep && !waitingUntil && trustedDevices + verifiedPhones + authenticators > 0 && recoveryKeyConfirmed,
+      rollout.twoStep &&
+      !waitingUntil &&
+      trustedDevices + verifiedPhones + authenticators + securityKeys > 0 &&
+      recoveryKeyConfirmed,
   };
 }
 

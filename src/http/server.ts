@@ -20,6 +20,7 @@ import { registerNotMeApi } from './api/not-me-api.ts';
 import { registerNumberMatchingApi } from './api/number-matching-api.ts';
 import { registerRecoveryApi } from './api/recovery-api.ts';
 import { ErrorBody } from './api/schemas.ts';
+import { registerSecurityKeyApi } from './api/security-key-api.ts';
 import { registerTwoStepApi } from './api/two-step-api.ts';
 import { registerConsole } from './console/index.ts';
 import { isSecureDeployment } from './cookies.ts';
@@ -178,6 +179,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerChallengeApi(app, services);
   registerTwoStepApi(app, services);
   registerAuthenticatorApi(app, services);
+  registerSecurityKeyApi(app, services);
   registerRecoveryApi(app, services);
   registerNumberMatchingApi(app, services);
   registerAppPasswordApi(app, services);

@@ -19,6 +19,7 @@ import { type OutboxStore, outboxStore } from './outbox.ts';
 import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RecoveryStore, recoveryStore } from './recoveries.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
+import { type SecurityKeyStore, securityKeyStore } from './security-keys.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
 import { type StaffStore, staffStore } from './staff.ts';
 import { type StaffSessionStore, staffSessionStore } from './staff-sessions.ts';
@@ -36,6 +37,7 @@ export interface Store {
   rollout: RolloutStore;
   phones: PhoneStore;
   authenticators: AuthenticatorStore;
+  securityKeys: SecurityKeyStore;
   trustedBrowsers: TrustedBrowserStore;
   knownBrowsers: KnownBrowserStore;
   notMeTokens: NotMeTokenStore;
@@ -65,6 +67,7 @@ export function createStore(db: Db): Store {
     rollout: rolloutStore(db),
     phones: phoneStore(db),
     authenticators: authenticatorStore(db),
+    securityKeys: securityKeyStore(db),
     trustedBrowsers: trustedBrowserStore(db),
     knownBrowsers: knownBrowserStore(db),
     notMeTokens: notMeTokenStore(db),

@@ -144,6 +144,25 @@ export interface AuthenticatorsTable {
   removed_at: Date | null;
 }
 
+export interface SecurityKeysTable {
+  id: string;
+  account_id: string;
+  /** base64url, as WebAuthn names the credential. */
+  credential_id: string;
+  /** base64url of the COSE public key. */
+  public_key: string;
+  /** bigint: read as a string on PostgreSQL. */
+  sign_count: ColumnType<number | string, number, number>;
+  /** Comma-separated WebAuthn transports hints (usb, nfc, ble, internal, hybrid). */
+  transports: string;
+  name: string;
+  /** A discoverable credential made with user verification: it may sign in without a password. */
+  passkey: boolean;
+  created_at: Date;
+  last_used_at: Date | null;
+  removed_at: Date | null;
+}
+
 export interface TrustedBrowsersTable {
   id: string;
   account_id: string;
@@ -280,6 +299,7 @@ export interface Database {
   rollout_countries: RolloutCountriesTable;
   phones: PhonesTable;
   authenticators: AuthenticatorsTable;
+  security_keys: SecurityKeysTable;
   account_recoveries: AccountRecoveriesTable;
   trusted_browsers: TrustedBrowsersTable;
   known_browsers: KnownBrowsersTable;

@@ -1,4 +1,5 @@
 import { consoleEn } from './console-en.ts';
+import { securityKeysEn } from './security-keys-en.ts';
 
 // English: the source of every user-facing string. Other locales must have every id (tsc checks).
 // `{name}` placeholders are filled by t(); pages escape the result.
@@ -650,6 +651,7 @@ export const en = {
   'event.service.signed_in': 'You signed in to a service',
   'event.service.authorized': 'You allowed a service to use your account',
   ...consoleEn,
+  ...securityKeysEn,
 } as const;
 
 export type TextId = keyof typeof en;

@@ -1,5 +1,6 @@
 import { consoleNl } from './console-nl.ts';
 import type { TextId } from './en.ts';
+import { securityKeysNl } from './security-keys-nl.ts';
 
 // Nederlands. Every id of en.ts must be here: tsc refuses a missing one.
 export const nl: Record<TextId, string> = {
@@ -667,4 +668,5 @@ export const nl: Record<TextId, string> = {
   'event.service.signed_in': 'U bent ingelogd bij een dienst',
   'event.service.authorized': 'U hebt een dienst toegang gegeven tot uw account',
   ...consoleNl,
+  ...securityKeysNl,
 };

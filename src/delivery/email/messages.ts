@@ -129,6 +129,8 @@ export type SecurityNotice =
   | 'phoneRemoved'
   | 'totpAdded'
   | 'totpRemoved'
+  | 'securityKeyAdded'
+  | 'securityKeyRemoved'
   | 'newSignIn'
   | 'recoveryKeyReplaced'
   | 'waitingPeriodOver'

@@ -2,3 +2,4 @@
 import './device-channel.ts';
 import './sms-channel.ts';
 import './totp-channel.ts';
+import './webauthn-channel.ts';

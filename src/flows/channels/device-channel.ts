@@ -21,6 +21,7 @@ async function takePush(services: Services, accountId: string): Promise<void> {
 }
 
 registerChannelKind({
+  type: 'device',
   async list(services, accountId) {
     const trusted = (await services.store.devices.listForAccount(accountId)).filter((d) => d.trustedAt !== null);
     if (trusted.length === 0) return [];

@@ -1,6 +1,7 @@
 // Where a code can go (SPEC §7 channel types). Each kind of channel is its own module in this
 // folder and registers itself here; challenges never switch on the type (DESIGN.md convention 2).
 import { AppError } from '../../core/errors.ts';
+import { keysReplaceCodes } from '../../core/security-key-policy.ts';
 import type { Challenge } from '../../store/challenges.ts';
 import type { RequestContext, Services } from '../context.ts';
 import { assertMaySendCode } from './send-limits.ts';
@@ -12,6 +13,7 @@ export interface Channel {
 }
 
 export interface ChannelKind {
+  type: Channel['type'];
   /** The channels of this kind the account can use now. */
   list(services: Services, accountId: string): Promise<Channel[]>;
   /** Delivers `code` for `challenge` to the channel. */
@@ -31,7 +33,17 @@ export function registerChannelKind(kind: ChannelKind): void {
 }
 
 export async function listChannels(services: Services, accountId: string): Promise<Channel[]> {
-  return (await Promise.all(kinds.map((kind) => kind.list(services, accountId)))).flat();
+  const channels = (await Promise.all(kinds.map((kind) => kind.list(services, accountId)))).flat();
+  // Under Apple's rules enough security keys replace every code (core/security-key-policy.ts).
+  const keys = channels.filter((channel) => channel.type === 'webauthn');
+  return keysReplaceCodes(services.config.policy.securityKeyRules, keys.length) ? keys : channels;
+}
+
+/** Whether the account answers sign-ins and step-ups with security keys only (no code is sent or accepted). */
+export async function codesReplacedByKeys(services: Services, accountId: string): Promise<boolean> {
+  const rules = services.config.policy.securityKeyRules;
+  if (rules === 'open') return false;
+  return keysReplaceCodes(rules, (await services.store.securityKeys.listForAccount(accountId)).length);
 }
 
 /** A new code for the challenge, sent through one of the account's channels (SPEC §7 "send a code"). */
@@ -42,9 +54,9 @@ export async function sendCodeThrough(
   newCode: () => Promise<string>,
   ctx: RequestContext,
 ): Promise<Channel> {
-  for (const kind of kinds) {
-    const channel = (await kind.list(services, challenge.accountId)).find((c) => c.id === channelId);
-    if (!channel) continue;
+  const channel = (await listChannels(services, challenge.accountId)).find((c) => c.id === channelId);
+  const kind = channel && kinds.find((k) => k.type === channel.type);
+  if (channel && kind) {
     await assertMaySendCode(services, challenge.accountId, channelId);
     await kind.deliver(services, challenge, channelId, await newCode(), ctx);
     return channel;

@@ -7,6 +7,7 @@ import { registerChannelKind } from './index.ts';
 import { assertMaySendSms } from './send-limits.ts';
 
 registerChannelKind({
+  type: 'sms',
   async list(services, accountId) {
     if (!services.sms) return [];
     const phones = (await services.store.phones.listForAccount(accountId)).filter((p) => p.verifiedAt !== null);

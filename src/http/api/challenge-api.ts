@@ -6,12 +6,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.ts';
-import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
+import { answerChallenge, type ChallengeAnswer, replaceChallengeCode } from '../../flows/challenges.ts';
 import { sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
 import { confirmDeviceVerification, type DeviceView } from '../../flows/devices.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
 import { confirmPhone } from '../../flows/phones.ts';
+import { securityKeyOptionsFor, securityKeyProof } from '../../flows/security-key-proof.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import type { Challenge } from '../../store/challenges.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
@@ -19,6 +20,7 @@ import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cook
 import { requireAuth } from '../request-context.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { ChannelSchema, errorResponses, signedInJson } from './schemas.ts';
+import { CredentialJson } from './security-key-api.ts';
 
 const ChallengeId = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
@@ -83,8 +85,15 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         tags: ['challenges'],
         summary: 'Answer a challenge with the code; a sign-in challenge answers with the new session',
         params: ChallengeId,
+        description:
+          'Send exactly one of `code` (typed by the user) and `securityKey` (the answer of a security key or passkey to ' +
+          'the options from GET /api/v1/challenges/{id}/security-key).',
         body: Type.Object(
-          { code: Type.String({ maxLength: 32 }), trustBrowser: Type.Optional(Type.Boolean()) },
+          {
+            code: Type.Optional(Type.String({ maxLength: 32 })),
+            securityKey: Type.Optional(CredentialJson),
+            trustBrowser: Type.Optional(Type.Boolean()),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -107,14 +116,17 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
     },
     async (request, reply) => {
       const challenge = await challengeFor(services, request, request.params.id);
-      const { code, trustBrowser } = request.body;
+      const { code, securityKey, trustBrowser } = request.body;
+      if ((code === undefined) === (securityKey === undefined))
+        throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
+      const answer: ChallengeAnswer = code ?? securityKeyProof(securityKey);
       reply.header('cache-control', 'no-store');
       if (challenge.purpose === 'sign_in') {
         const knownBrowser = knownBrowserMarker(request, services.config);
         const result = await completeSignIn(
           services,
           challenge.id,
-          { answer: code, trustBrowser, knownBrowser },
+          { answer, trustBrowser, knownBrowser },
           request.ctx,
         );
         setSessionCookie(reply, services.config, result.token);
@@ -129,11 +141,14 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         return signedInJson(services, result.token);
       }
       const auth = requireAuth(request);
-      if (challenge.purpose === 'verify_device') {
+      // A device or a phone proves itself with the code it received, and nothing else.
+      if (code === undefined && (challenge.purpose === 'verify_device' || challenge.purpose === 'verify_phone'))
+        throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
+      if (challenge.purpose === 'verify_device' && code !== undefined) {
         const device = await confirmDeviceVerification(services, auth, challenge.id, code, request.ctx);
         return { status: 'completed' as const, purpose: challenge.purpose, device: deviceJson(device) };
       }
-      if (challenge.purpose === 'verify_phone') {
+      if (challenge.purpose === 'verify_phone' && code !== undefined) {
         const phone = await confirmPhone(services, auth, challenge.id, code, request.ctx);
         return {
           status: 'completed' as const,
@@ -141,8 +156,25 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
           phone: { id: phone.id, number: phone.number, verified: phone.verified },
         };
       }
-      const done = await answerChallenge(services, auth.account.id, challenge.id, code, request.ctx);
+      const done = await answerChallenge(services, auth.account.id, challenge.id, answer, request.ctx);
       return { status: 'completed' as const, purpose: done.purpose };
+    },
+  );
+
+  app.get(
+    '/api/v1/challenges/:id/security-key',
+    {
+      schema: {
+        tags: ['challenges'],
+        summary: "Options for navigator.credentials.get() that answer this challenge with one of the account's keys",
+        params: ChallengeId,
+        response: { 200: Type.Object({ options: Type.Object({}, { additionalProperties: true }) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const challenge = await challengeFor(services, request, request.params.id);
+      reply.header('cache-control', 'no-store');
+      return { options: await securityKeyOptionsFor(services, challenge) };
     },
   );
 }

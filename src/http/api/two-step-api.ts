@@ -27,6 +27,7 @@ const StatusSchema = Type.Object({
   trustedDevices: Type.Integer(),
   verifiedPhones: Type.Integer(),
   authenticators: Type.Integer({ description: 'confirmed authenticator apps (TOTP)' }),
+  securityKeys: Type.Integer({ description: 'security keys and passkeys that can answer a second step (WebAuthn)' }),
   recoveryKeyConfirmed: Type.Boolean(),
   ready: Type.Boolean({ description: 'everything is in place to turn it on' }),
 });

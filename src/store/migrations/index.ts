@@ -12,6 +12,7 @@ import * as appPasswords from './0009-app-passwords.ts';
 import * as staff from './0010-staff.ts';
 import * as authenticators from './0011-authenticators.ts';
 import * as numberMatching from './0012-number-matching.ts';
+import * as securityKeys from './0013-security-keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-staff': staff,
   '0011-authenticators': authenticators,
   '0012-number-matching': numberMatching,
+  '0013-security-keys': securityKeys,
 };
