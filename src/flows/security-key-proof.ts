@@ -50,3 +50,13 @@ export function securityKeyProof(response: unknown): Proof {
     },
   };
 }
+
+/** Options for the challenge when one of `channels` is a security key; undefined otherwise. */
+export async function securityKeyOptionsIfAny(
+  services: Services,
+  challenge: Challenge,
+  channels: { type: string }[],
+): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+  if (!channels.some((channel) => channel.type === 'webauthn')) return undefined;
+  return securityKeyOptionsFor(services, challenge);
+}

@@ -45,6 +45,7 @@ import { registerRecoverySignInPages } from './pages/recovery-sign-in-pages.ts';
 import { registerRecoveryKeyDownload } from './pages/recovery-views.ts';
 import { registerTwoStepPages } from './pages/two-step-pages.ts';
 import { registerRequestContext } from './request-context.ts';
+import { registerVendorScripts } from './vendor-scripts.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -118,6 +119,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     prefix: '/static/',
     maxAge: '1h',
   });
+  registerVendorScripts(app);
 
   app.addSchema(ErrorBody);
   await app.register(swagger, {

@@ -7,8 +7,10 @@ import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
+import { securityKeyOptionsIfAny } from '../../flows/security-key-proof.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import { startStepUp } from '../../flows/step-up.ts';
+import type { Challenge } from '../../store/challenges.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
 import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { requireAuth } from '../request-context.ts';
@@ -17,6 +19,7 @@ import { field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
 import { alertBox, layout, noticeBox, pageView } from './layout.ts';
 import { localReturnPath } from './return-path.ts';
+import { postedAnswer, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
 
 const hidden = { schema: { hide: true } };
 export const PENDING_COOKIE = 'twostep_pending';
@@ -33,6 +36,8 @@ export interface CodePage {
   sentTo?: Channel | undefined;
   /** With number matching: the number to pick on the device. */
   matchNumber?: number | undefined;
+  /** WebAuthn options for this challenge when the account has security keys (security-key-form.ts). */
+  securityKeyOptions?: object | undefined;
   error?: AppError | undefined;
   offerTrust: boolean;
   /** A way out below the form, e.g. the recovery key instead of a code. */
@@ -50,9 +55,19 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
       })
     : undefined;
   const returnField = page.returnTo ? html`<input type="hidden" name="return" value="${page.returnTo}">` : '';
-  // An authenticator app needs no send: it has the code already (challenges.ts accepts it).
-  const sendable = page.channels.filter((channel) => channel.type !== 'totp');
-  const hasApp = sendable.length < page.channels.length;
+  // An authenticator app needs no send: it has the code already (challenges.ts accepts it). Nor does
+  // a security key, which answers in its own form.
+  const sendable = page.channels.filter((channel) => channel.type === 'device' || channel.type === 'sms');
+  const hasApp = page.channels.some((channel) => channel.type === 'totp');
+  const keyForm = page.securityKeyOptions
+    ? securityKeyForm(view, {
+        action: page.action,
+        ceremony: 'get',
+        options: page.securityKeyOptions,
+        label: text('twoStep.useSecurityKey'),
+        hidden: returnField,
+      })
+    : '';
   return layout(
     request,
     view,
@@ -80,8 +95,10 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
     )}
   </ul>`
   }
+  ${keyForm}
   ${hasApp ? html`<p>${text(sendable.length === 0 ? 'twoStep.authenticatorOnly' : 'twoStep.orAuthenticator')}</p>` : ''}
-  <form method="post" action="${page.action}">
+  ${sendable.length === 0 && !hasApp && page.securityKeyOptions ? html`<p>${text('twoStep.securityKeyOnly')}</p>` : ''}
+  <form method="post" action="${page.action}"${sendable.length === 0 && !hasApp && page.channels.length > 0 ? html` hidden` : ''}>
     ${view.csrf}${returnField}
     <label for="code">${text('field.code')}</label>
     <input id="code" name="code" class="code-input" inputmode="numeric" autocomplete="one-time-code" required maxlength="12">
@@ -90,6 +107,7 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
   </form>
   ${page.footer ?? ''}
 </section>`,
+    page.securityKeyOptions ? { scripts: WEBAUTHN_SCRIPTS } : {},
   );
 }
 
@@ -116,6 +134,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
     const challenge = await pendingSignIn(request);
     if (!challenge) return redirect(reply, '/signin');
     const channels = await listChannels(services, challenge.accountId);
+    const securityKeyOptions = await securityKeyOptionsIfAny(services, challenge, channels);
     const title = pageView(request, reply).text('twoStep.signInTitle');
     return reply
       .type('text/html; charset=utf-8')
@@ -126,6 +145,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
           action: '/signin/verify',
           channels,
           offerTrust: true,
+          securityKeyOptions,
           footer: html`<p><a href="/signin/recovery-key">${pageView(request, reply).text('signin.useKey')}</a></p>`,
           ...extra,
         }),
@@ -170,7 +190,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         services,
         challenge.id,
         {
-          answer: field(form, 'code'),
+          answer: postedAnswer(form),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, services.config),
         },
@@ -206,6 +226,9 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
     ) => {
       const auth = requireAuth(request);
       const channels = await listChannels(services, auth.account.id);
+      const securityKeyOptions = channels.some((c) => c.type === 'webauthn')
+        ? await securityKeyOptionsIfAny(services, await stepUpChallenge(request, reply), channels)
+        : undefined;
       const title = pageView(request, reply).text('twoStep.stepUpTitle');
       return reply
         .type('text/html; charset=utf-8')
@@ -217,9 +240,30 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
             channels,
             offerTrust: false,
             returnTo,
+            securityKeyOptions,
             ...extra,
           }),
         );
+    };
+
+    /** This session's open step-up challenge (a security key answers it without a send), or a new one. */
+    const stepUpChallenge = async (request: FastifyRequest, reply: FastifyReply): Promise<Challenge> => {
+      const auth = requireAuth(request);
+      const pending = await services.store.challenges.find(request.cookies[PENDING_COOKIE] ?? '');
+      const now = services.clock.now();
+      if (
+        pending?.purpose === 'step_up' &&
+        pending.subject === auth.session.id &&
+        !pending.completedAt &&
+        !pending.cancelledAt &&
+        pending.expiresAt > now
+      )
+        return pending;
+      const started = await startStepUp(services, auth, request.ctx);
+      reply.setCookie(PENDING_COOKIE, started.id, pendingOptions);
+      const stored = await services.store.challenges.find(started.id);
+      if (!stored) throw new AppError('NOT_FOUND');
+      return stored;
     };
 
     scope.get('/account/verify', hidden, (request, reply) =>
@@ -260,7 +304,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
       try {
         if (!challenge || challenge.purpose !== 'step_up' || challenge.subject !== auth.session.id)
           throw new AppError('CHALLENGE_CLOSED');
-        await answerChallenge(services, auth.account.id, challenge.id, field(form, 'code'), request.ctx);
+        await answerChallenge(services, auth.account.id, challenge.id, postedAnswer(form), request.ctx);
         reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
         return redirect(reply, returnTo);
       } catch (error) {
