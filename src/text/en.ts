@@ -158,6 +158,8 @@ export const en = {
   'device.code.at': 'Requested',
   'device.code.expiresIn': 'Expires in {time}',
   'device.code.deny': 'This wasn’t me',
+  'device.code.approve': 'Approve',
+  'device.code.approved': 'Approved. The sign-in goes on where it was started.',
   'device.code.denied': 'Cancelled. We emailed you about it; if someone knows your password, change it.',
   'device.place.local': 'Local network',
   'device.removed': 'This device was removed from your account. Pair it again to use it.',
@@ -212,6 +214,8 @@ export const en = {
   'error.CODE_WRONG': 'That code is not right. Check it and try again.',
   'error.CODE_EXPIRED': 'That code has expired. Ask for a new one.',
   'error.CHALLENGE_CLOSED': 'This verification is over. Start again.',
+  'error.NOT_APPROVED':
+    'Your device has not approved this yet. Pick the number and tap Approve there, or type the code.',
   'error.DEVICE_AUTH_FAILED': 'The device could not prove who it is. Pair it again.',
   'error.DEVICE_NOT_TRUSTED': 'This device is not verified yet.',
   'error.INVALID_PHONE_NUMBER': 'Enter a valid phone number with its country code, for example +31 6 12345678.',
@@ -233,6 +237,8 @@ export const en = {
   'error.PUSH_LIMIT_REACHED':
     'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
   'twoStep.pickNumber': 'On your device, pick this number:',
+  'twoStep.orApprove': 'Or tap Approve on your device after picking the number: this page then goes on by itself.',
+  'twoStep.approvedContinue': 'I approved it on my device — continue',
   'device.match.title': 'Pick the number shown where you are signing in',
   'event.challenge.match_failed': 'A wrong number was picked on a device: the request was cancelled',
   'event.number_matching.required': 'Number matching was turned on for your devices',

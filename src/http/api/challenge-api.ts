@@ -6,9 +6,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../core/errors.ts';
-import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
+import { answerChallenge, type ChallengeAnswer, replaceChallengeCode } from '../../flows/challenges.ts';
 import { sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { deviceApproval, isApproved } from '../../flows/device-approval.ts';
 import { confirmDeviceVerification, type DeviceView } from '../../flows/devices.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
 import { confirmPhone } from '../../flows/phones.ts';
@@ -81,10 +82,17 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
     {
       schema: {
         tags: ['challenges'],
-        summary: 'Answer a challenge with the code; a sign-in challenge answers with the new session',
+        summary:
+          'Answer a challenge with the code, or with {approved: true} once a device approved it; a sign-in challenge answers with the new session',
         params: ChallengeId,
         body: Type.Object(
-          { code: Type.String({ maxLength: 32 }), trustBrowser: Type.Optional(Type.Boolean()) },
+          {
+            code: Type.Optional(Type.String({ maxLength: 32 })),
+            approved: Type.Optional(
+              Type.Literal(true, { description: 'instead of code: the request was approved on a trusted device' }),
+            ),
+            trustBrowser: Type.Optional(Type.Boolean()),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -107,14 +115,18 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
     },
     async (request, reply) => {
       const challenge = await challengeFor(services, request, request.params.id);
-      const { code, trustBrowser } = request.body;
+      const { code, approved, trustBrowser } = request.body;
+      // Exactly one answer: a code, or the device's approval.
+      if ((code === undefined) === (approved === undefined))
+        throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
+      const answer: ChallengeAnswer = code ?? deviceApproval;
       reply.header('cache-control', 'no-store');
       if (challenge.purpose === 'sign_in') {
         const knownBrowser = knownBrowserMarker(request, services.config);
         const result = await completeSignIn(
           services,
           challenge.id,
-          { answer: code, trustBrowser, knownBrowser },
+          { answer, trustBrowser, knownBrowser },
           request.ctx,
         );
         setSessionCookie(reply, services.config, result.token);
@@ -129,20 +141,39 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         return signedInJson(services, result.token);
       }
       const auth = requireAuth(request);
+      if (code === undefined && (challenge.purpose === 'verify_device' || challenge.purpose === 'verify_phone'))
+        throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
       if (challenge.purpose === 'verify_device') {
-        const device = await confirmDeviceVerification(services, auth, challenge.id, code, request.ctx);
+        const device = await confirmDeviceVerification(services, auth, challenge.id, code ?? '', request.ctx);
         return { status: 'completed' as const, purpose: challenge.purpose, device: deviceJson(device) };
       }
       if (challenge.purpose === 'verify_phone') {
-        const phone = await confirmPhone(services, auth, challenge.id, code, request.ctx);
+        const phone = await confirmPhone(services, auth, challenge.id, code ?? '', request.ctx);
         return {
           status: 'completed' as const,
           purpose: challenge.purpose,
           phone: { id: phone.id, number: phone.number, verified: phone.verified },
         };
       }
-      const done = await answerChallenge(services, auth.account.id, challenge.id, code, request.ctx);
+      const done = await answerChallenge(services, auth.account.id, challenge.id, answer, request.ctx);
       return { status: 'completed' as const, purpose: done.purpose };
+    },
+  );
+  app.get(
+    '/api/v1/challenges/:id/approval',
+    {
+      schema: {
+        tags: ['challenges'],
+        summary:
+          'Whether a trusted device approved the challenge (number matching); then answer it with {approved: true}',
+        params: ChallengeId,
+        response: { 200: Type.Object({ approved: Type.Boolean() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const challenge = await challengeFor(services, request, request.params.id);
+      reply.header('cache-control', 'no-store');
+      return { approved: await isApproved(services, challenge.id) };
     },
   );
 }
