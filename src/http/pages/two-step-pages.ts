@@ -3,9 +3,10 @@
 // never appears in a URL or a log line.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
-import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
+import { answerChallenge, type ChallengeAnswer, replaceChallengeCode } from '../../flows/challenges.ts';
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { deviceApproval, isApproved } from '../../flows/device-approval.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import { startStepUp } from '../../flows/step-up.ts';
@@ -33,6 +34,11 @@ export interface CodePage {
   sentTo?: Channel | undefined;
   /** With number matching: the number to pick on the device. */
   matchNumber?: number | undefined;
+  /**
+   * With number matching where the device may approve: the same-origin address that says whether it
+   * did (`{approved}`), which public/approval.js polls before it sends the approval form.
+   */
+  approvalStatus?: string | undefined;
   error?: AppError | undefined;
   offerTrust: boolean;
   /** A way out below the form, e.g. the recovery key instead of a code. */
@@ -88,9 +94,33 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
     ${page.offerTrust ? html`<p class="checkbox"><input id="trust" name="trustBrowser" type="checkbox" value="yes"><label for="trust">${text('twoStep.trustBrowser')}</label></p>` : ''}
     <button type="submit">${text('twoStep.verify')}</button>
   </form>
+  ${
+    page.matchNumber && page.approvalStatus
+      ? html`
+  <form method="post" action="${page.action}" class="approval" data-approval-status="${page.approvalStatus}">
+    ${view.csrf}${returnField}
+    <input type="hidden" name="approved" value="yes">
+    <p>${text('twoStep.orApprove')}</p>
+    <button type="submit" class="secondary">${text('twoStep.approvedContinue')}</button>
+  </form>`
+      : ''
+  }
   ${page.footer ?? ''}
 </section>`,
+    page.matchNumber && page.approvalStatus ? { scripts: ['approval.js'] } : {},
   );
+}
+
+/** The answer a code step's form carries: the approval form's `approved`, or the typed code. */
+export function formAnswer(form: Record<string, unknown>): ChallengeAnswer {
+  return field(form, 'approved') === 'yes' ? deviceApproval : field(form, 'code');
+}
+
+/** What a waiting page's script polls: whether the device approved the challenge, never cached. */
+export async function approvalReply(services: Services, reply: FastifyReply, challengeId: string | undefined) {
+  return reply
+    .header('cache-control', 'no-store')
+    .send({ approved: challengeId ? await isApproved(services, challengeId) : false });
 }
 
 export function sendFailure(reply: FastifyReply, error: unknown): AppError {
@@ -155,11 +185,17 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
       return renderSignIn(request, reply, {
         sentTo: channel,
         matchNumber: await matchNumberFor(services, challenge.id),
+        approvalStatus: '/signin/verify/approval',
       });
     } catch (error) {
       return renderSignIn(request, reply, { error: sendFailure(reply, error) });
     }
   });
+
+  // The pending challenge's id lives in the HttpOnly cookie, so the page's script asks here.
+  app.get('/signin/verify/approval', hidden, async (request, reply) =>
+    approvalReply(services, reply, (await pendingSignIn(request))?.id),
+  );
 
   app.post('/signin/verify', hidden, async (request, reply) => {
     const form = readForm(request);
@@ -170,7 +206,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         services,
         challenge.id,
         {
-          answer: field(form, 'code'),
+          answer: formAnswer(form),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, services.config),
         },
@@ -245,22 +281,32 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         return renderStepUp(request, reply, returnTo, {
           sentTo: channel,
           matchNumber: await matchNumberFor(services, stored.id),
+          approvalStatus: '/account/verify/approval',
         });
       } catch (error) {
         return renderStepUp(request, reply, returnTo, { error: sendFailure(reply, error) });
       }
     });
 
+    /** This session's step-up, named by the pending cookie. */
+    const pendingStepUp = async (request: FastifyRequest) => {
+      const auth = requireAuth(request);
+      const challenge = await services.store.challenges.find(request.cookies[PENDING_COOKIE] ?? '');
+      return challenge?.purpose === 'step_up' && challenge.subject === auth.session.id ? challenge : undefined;
+    };
+
+    scope.get('/account/verify/approval', hidden, async (request, reply) =>
+      approvalReply(services, reply, (await pendingStepUp(request))?.id),
+    );
+
     scope.post('/account/verify', hidden, async (request, reply) => {
       const form = readForm(request);
       const auth = requireAuth(request);
       const returnTo = safeReturn(field(form, 'return'));
-      const id = request.cookies[PENDING_COOKIE] ?? '';
-      const challenge = await services.store.challenges.find(id);
+      const challenge = await pendingStepUp(request);
       try {
-        if (!challenge || challenge.purpose !== 'step_up' || challenge.subject !== auth.session.id)
-          throw new AppError('CHALLENGE_CLOSED');
-        await answerChallenge(services, auth.account.id, challenge.id, field(form, 'code'), request.ctx);
+        if (!challenge) throw new AppError('CHALLENGE_CLOSED');
+        await answerChallenge(services, auth.account.id, challenge.id, formAnswer(form), request.ctx);
         reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
         return redirect(reply, returnTo);
       } catch (error) {
