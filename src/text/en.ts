@@ -241,6 +241,7 @@ export const en = {
   'twoStep.approvedContinue': 'I approved it on my device — continue',
   'device.match.title': 'Pick the number shown where you are signing in',
   'event.challenge.match_failed': 'A wrong number was picked on a device: the request was cancelled',
+  'event.challenge.approved': 'A sign-in or change was approved on a device',
   'event.number_matching.required': 'Number matching was turned on for your devices',
   'event.number_matching.not_required': 'Number matching was turned off for your devices',
   'account.numberMatching': 'Number matching',

@@ -247,6 +247,7 @@ export const nl: Record<TextId, string> = {
   'twoStep.approvedContinue': 'Ik heb het op mijn apparaat goedgekeurd — doorgaan',
   'device.match.title': 'Kies het getal dat u ziet waar u inlogt',
   'event.challenge.match_failed': 'Op een apparaat is een verkeerd getal gekozen: het verzoek is geannuleerd',
+  'event.challenge.approved': 'Een inlog of wijziging is op een apparaat goedgekeurd',
   'event.number_matching.required': 'Getallen kiezen is ingeschakeld voor uw apparaten',
   'event.number_matching.not_required': 'Getallen kiezen is uitgeschakeld voor uw apparaten',
   'account.numberMatching': 'Getallen kiezen',
