@@ -25,6 +25,7 @@
     forgotten: 'This browser forgot its device key.',
     forgottenLocal: 'This browser forgot its device key.',
     denied: 'Cancelled.',
+    approved: 'Approved.',
     expiresIn: 'Expires in {time}',
     placeLocal: 'Local network',
     'purpose.other': 'Verification request',
@@ -270,6 +271,22 @@
       deny.disabled = true;
       socket.send(JSON.stringify({ type: 'deny', challengeId: message.challengeId }));
     });
+    // After the right number-matching pick the device may approve instead of the code being typed.
+    if (typeof message.code === 'string' && Number.isInteger(message.matched)) {
+      const approve = element.querySelector('[data-action="approve"]');
+      approve.hidden = false;
+      approve.addEventListener('click', () => {
+        if (!socket || socket.readyState !== WebSocket.OPEN) {
+          showError(text('stopped'));
+          return;
+        }
+        approve.disabled = true;
+        sendApproval(socket, message.challengeId, message.matched).catch(() => {
+          approve.disabled = false;
+          showError(text('internal'));
+        });
+      });
+    }
     codes.set(message.challengeId, {
       element,
       deadline: performance.now() + remaining,
@@ -305,6 +322,17 @@
       box.append(button);
     }
     return box;
+  }
+
+  /** "Approve": the device key signs the challenge and the number picked (docs/device-protocol.md). */
+  async function sendApproval(ws, challengeId, number) {
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      device.keys.privateKey,
+      new TextEncoder().encode(`twostep-approve:${challengeId}:${number}`),
+    );
+    if (ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ type: 'approve', challengeId, signature: base64url(signature) }));
   }
 
   function removeCode(challengeId) {
@@ -393,6 +421,10 @@
       case 'denied':
         removeCode(message.challengeId);
         showNotice(text('denied'));
+        return;
+      case 'approved':
+        // The card goes when the sign-in uses the approval ("cancelled", reason "answered").
+        showNotice(text('approved'));
         return;
       case 'error':
         // A deny for a challenge that is already over: it is gone, so is its code.

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { freePort, GOOD_PASSWORD, startListeningTestApp, type TestApp } from './helpers/app.ts';
 import { type CliResult, runCli, startCli } from './helpers/cli.ts';
 import { bearer, createVerifiedAccount, signInToken } from './helpers/journeys.ts';
-import { enrolTwoStep, otherCode, smsCode } from './helpers/two-step.ts';
+import { enrolTwoStep, otherCode, passwordStep, sendCode, smsCode } from './helpers/two-step.ts';
 
 let t: TestApp & { baseUrl: string };
 const home = mkdtempSync(join(tmpdir(), 'twostep-device-app-'));
@@ -278,6 +278,65 @@ describe('twostep device (the terminal device app)', () => {
       run.write('q\n');
       const result = await run.done();
       assert.equal(result.code, 0, result.stderr);
+    } finally {
+      run.child.kill();
+    }
+  });
+
+  test('run --json: with number matching, typing the right number then a approves the sign-in', async () => {
+    const { email, password, phone, token } = await enrolTwoStep(t);
+    const file = newFilePath();
+    const pair = startCli(['device', 'pair', '--server', t.baseUrl, '--name', 'Approver', '--file', file], env);
+    try {
+      pair.write(`${email}\n${password}\n\n`);
+      await pair.nextErrorLine((l) => l.includes('Code sent: text message to'), 'the code to be sent');
+      pair.write(`${await smsCode(t, phone)}\n`);
+      assert.equal((await pair.done()).code, 0);
+    } finally {
+      pair.child.kill();
+    }
+    const { deviceId } = JSON.parse(readFileSync(file, 'utf8'));
+    const run = startCli(['device', 'run', '--json', '--file', file], env);
+    try {
+      await run.nextEvent((e) => e.event === 'ready', 'ready');
+      const verification = await startVerification(token, deviceId);
+      const push = await run.nextEvent((e) => e.event === 'code' && e.challengeId === verification, 'the code');
+      assert.equal((await answer(token, verification, String(push.code))).statusCode, 200);
+      await run.nextEvent((e) => e.event === 'trusted', 'trusted');
+      const required = await t.request({
+        method: 'PUT',
+        url: '/api/v1/two-step/number-matching',
+        headers: bearer(token),
+        payload: { required: true },
+      });
+      assert.equal(required.statusCode, 200, required.body);
+
+      const challenge = await passwordStep(t, email, password);
+      const sent = await sendCode(t, challenge.id, 'device');
+      const number = sent.json().matchNumber as number;
+      // Nothing to approve before the number is picked.
+      await run.nextEvent((e) => e.event === 'match' && e.challengeId === challenge.id, 'the match');
+      run.write('a\n');
+      await run.nextEvent((e) => e.event === 'notice' && e.message === 'nothing to approve', 'nothing to approve');
+      run.write(`${number}\n`);
+      const code = await run.nextEvent((e) => e.event === 'code' && e.challengeId === challenge.id, 'the code');
+      assert.equal(code.matched, number);
+      run.write('a\n');
+      await run.nextEvent((e) => e.event === 'approve_sent' && e.challengeId === challenge.id, 'the approval sent');
+      await run.nextEvent((e) => e.event === 'approved' && e.challengeId === challenge.id, 'approved');
+      const signedIn = await t.request({
+        method: 'POST',
+        url: `/api/v1/challenges/${challenge.id}/verify`,
+        payload: { approved: true },
+      });
+      assert.equal(signedIn.statusCode, 200, signedIn.body);
+      assert.equal(signedIn.json().status, 'signed_in');
+      await run.nextEvent(
+        (e) => e.event === 'cancelled' && e.challengeId === challenge.id && e.reason === 'answered',
+        'the request went through',
+      );
+      run.write('q\n');
+      assert.equal((await run.done()).code, 0);
     } finally {
       run.child.kill();
     }

@@ -4,6 +4,15 @@ import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
 
 export const AUTH_PREFIX = 'twostep-device-auth:';
 
+/**
+ * What a device signs to approve a request (docs/device-protocol.md, number matching): its own prefix,
+ * so no nonce signature can pass for an approval, and the challenge and the picked number, so an
+ * approval is for that one request after that one right pick.
+ */
+export function approvalMessage(challengeId: string, number: number): string {
+  return `twostep-approve:${challengeId}:${number}`;
+}
+
 export interface DevicePublicKey {
   kty: 'EC';
   crv: 'P-256';
@@ -27,14 +36,19 @@ export function parseDevicePublicKey(value: unknown): DevicePublicKey | undefine
   return key;
 }
 
-/** Verifies an IEEE P1363 (r||s) ECDSA P-256/SHA-256 signature, the encoding WebCrypto produces. */
+/** Verifies the device's signature over the connection's nonce. */
 export function deviceSignatureValid(publicKey: DevicePublicKey, nonce: string, signature: string): boolean {
+  return signatureValid(publicKey, AUTH_PREFIX + nonce, signature);
+}
+
+/** Verifies an IEEE P1363 (r||s) ECDSA P-256/SHA-256 signature over `message`, the encoding WebCrypto produces. */
+export function signatureValid(publicKey: DevicePublicKey, message: string, signature: string): boolean {
   if (!/^[A-Za-z0-9_-]{86}$/.test(signature)) return false;
   try {
     const key = createPublicKey({ key: publicKey as JsonWebKey, format: 'jwk' });
     return verify(
       'sha256',
-      Buffer.from(AUTH_PREFIX + nonce, 'utf8'),
+      Buffer.from(message, 'utf8'),
       { key, dsaEncoding: 'ieee-p1363' },
       Buffer.from(signature, 'base64url'),
     );

@@ -8,6 +8,8 @@ export interface CodePush {
   purpose: string;
   expiresAt: string;
   context: { browser: string; ip: string; place: string; at: string };
+  /** After the right number-matching pick: the number, which an approval signs (docs/device-protocol.md). */
+  matched?: number;
 }
 
 const PURPOSES: Record<string, string> = {
@@ -44,6 +46,7 @@ export function codePush(message: DeviceMessage): CodePush | undefined {
       place: text(context.place, 'unknown place'),
       at: text(context.at, ''),
     },
+    ...(Number.isInteger(message.matched) ? { matched: message.matched as number } : {}),
   };
 }
 
@@ -69,6 +72,7 @@ export function formatCodeBlock(push: CodePush, now: Date): string {
     `  at      ${safe(push.context.ip)} (${safe(push.context.place)})`,
     `  when    ${localTime(push.context.at)}`,
     `  expires ${Number.isNaN(expires.getTime()) ? 'unknown' : `${expires.toLocaleTimeString()} (in about ${minutesLeft} min)`}`,
+    ...(push.matched === undefined ? [] : ['  Approve it here instead of typing the code? Type a and Enter.']),
     '  Not you? Type n and Enter: "This wasn\'t me".',
     '',
   ].join('\n');

@@ -1,9 +1,11 @@
 // `twostep device run`: keeps the live connection (docs/device-protocol.md §2) and shows each pushed
-// code; `n` + Enter answers "This wasn't me" for the latest open request, `q` + Enter quits. With
-// --json every event is one JSON line on stdout, for scripts.
+// code; `n` + Enter answers "This wasn't me" for the latest open request, `a` + Enter approves the
+// latest one whose number was picked right (number matching), `q` + Enter quits. With --json every
+// event is one JSON line on stdout, for scripts.
 import { DeviceAppError, EXIT } from './app-error.ts';
 import { connectDevice, type DeviceConnection, type DeviceMessage } from './connection.ts';
 import { deviceFilePath, readDeviceFile } from './device-file.ts';
+import { signApproval } from './keys.ts';
 import { type CodePush, codePush, formatCodeBlock } from './present.ts';
 import { LineReader } from './prompts.ts';
 
@@ -15,7 +17,8 @@ export interface RunOptions {
 const CLOSE_REMOVED = 4403;
 const CLOSE_REFUSED = 4401;
 
-const HELP_LINE = 'Type n and Enter for "This wasn\'t me" on the latest request, q and Enter to quit.';
+const HELP_LINE =
+  'Type n and Enter for "This wasn\'t me" on the latest request, a and Enter to approve it (after picking its number), q and Enter to quit.';
 
 function shortId(challengeId: string): string {
   return challengeId.slice(0, 8);
@@ -146,6 +149,10 @@ export function runDevice(options: RunOptions): Promise<number> {
         case 'trusted':
           emit('trusted', {}, 'This device is now a trusted device of your account.');
           return;
+        case 'approved':
+          if (!challengeId) return;
+          emit('approved', { challengeId }, 'Approved: the sign-in goes on where it was started.');
+          return;
         case 'denied': {
           if (!challengeId) return;
           const code = forget(challengeId)?.code ?? denying.get(challengeId);
@@ -228,6 +235,26 @@ export function runDevice(options: RunOptions): Promise<number> {
       }
     };
 
+    /** "Approve" for the newest open request whose number was picked right here. */
+    const approve = (): void => {
+      const now = Date.now();
+      const latest = [...open.values()]
+        .reverse()
+        .find(
+          (push) =>
+            push.matched !== undefined && !denying.has(push.challengeId) && new Date(push.expiresAt).getTime() > now,
+        );
+      if (!latest || latest.matched === undefined) {
+        emit('notice', { message: 'nothing to approve' }, 'There is no request to approve: pick its number first.');
+      } else if (!connected) {
+        emit('notice', { message: 'not connected' }, 'Not connected right now; try again once reconnected.');
+      } else {
+        const signature = signApproval(device.privateKeyPem, latest.challengeId, latest.matched);
+        connection?.send({ type: 'approve', challengeId: latest.challengeId, signature });
+        emit('approve_sent', { challengeId: latest.challengeId }, 'Approving…');
+      }
+    };
+
     const readCommands = async (): Promise<void> => {
       for (;;) {
         const line = await lines.next();
@@ -237,6 +264,7 @@ export function runDevice(options: RunOptions): Promise<number> {
         if (/^\d{2}$/.test(command) && pendingMatch) {
           connection?.send({ type: 'match', challengeId: pendingMatch.challengeId, number: Number(command) });
         } else if (command === 'n' || command === 'no') deny();
+        else if (command === 'a' || command === 'approve') approve();
         else if (command === 'q' || command === 'quit') {
           emit('quit', {});
           return finish(0);

@@ -13,6 +13,11 @@ import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
 const MATCHED_PURPOSES = new Set(['sign_in', 'step_up', 'recovery']);
+/**
+ * Where the device may approve instead of showing the code (device-approval.ts): the pages that
+ * wait for an approval are the sign-in code steps and step-up. Recovery keeps its typed code.
+ */
+export const APPROVABLE_PURPOSES: ReadonlySet<string> = new Set(['sign_in', 'step_up']);
 
 interface PendingMatch {
   number: number;
@@ -22,6 +27,11 @@ interface PendingMatch {
 
 function matchKey(challengeId: string): string {
   return `match:${challengeId}`;
+}
+
+/** The right pick of one device, kept until it approves or the challenge expires: the number picked. */
+export function pickKey(challengeId: string, deviceId: string): string {
+  return `match-pick:${challengeId}:${deviceId}`;
 }
 
 /** On for every account with NUMBER_MATCHING, and for accounts whose owner turned it on. */
@@ -110,7 +120,13 @@ export async function answerMatch(
   if (!challenge || challenge.accountId !== device.accountId || !current?.trustedAt || !stored)
     return { result: 'unknown' };
   const pending = JSON.parse(stored) as PendingMatch;
-  if (picked === pending.number) return { result: 'code', codePush: pending.codePush };
+  if (picked === pending.number) {
+    if (!APPROVABLE_PURPOSES.has(challenge.purpose)) return { result: 'code', codePush: pending.codePush };
+    // `matched` tells the device it may approve, and which number its approval signs.
+    const ttl = Math.max(1000, challenge.expiresAt.getTime() - services.clock.now().getTime());
+    await services.kv.set(pickKey(challengeId, device.id), String(pending.number), ttl);
+    return { result: 'code', codePush: { ...pending.codePush, matched: pending.number } };
+  }
   await services.kv.delete(matchKey(challengeId));
   await services.store.audit.record({
     accountId: device.accountId,

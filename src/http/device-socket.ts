@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { randomToken } from '../core/tokens.ts';
 import type { Services } from '../flows/context.ts';
+import { approveFromDevice } from '../flows/device-approval.ts';
 import { authenticateDevice, denyFromDevice } from '../flows/devices.ts';
 import { answerMatch } from '../flows/number-matching.ts';
 import type { Device } from '../store/devices.ts';
@@ -105,6 +106,15 @@ export function registerDeviceSocket(app: FastifyInstance, services: Services): 
               ? { type: 'denied', challengeId: message.challengeId, reason: 'wrong_match' }
               : { type: 'error', code: 'NOT_FOUND', challengeId: message.challengeId },
           );
+        }
+        if (message.type === 'approve' && device && typeof message.challengeId === 'string') {
+          const approved = await approveFromDevice(services, device, message.challengeId, message.signature, ctx);
+          if (approved === 'approved') return send({ type: 'approved', challengeId: message.challengeId });
+          return send({
+            type: 'error',
+            code: approved === 'bad_signature' ? 'DEVICE_AUTH_FAILED' : 'NOT_FOUND',
+            challengeId: message.challengeId,
+          });
         }
         send({ type: 'error', code: device ? 'VALIDATION_FAILED' : 'DEVICE_AUTH_FAILED' });
       } catch (error) {

@@ -163,6 +163,8 @@ export const nl: Record<TextId, string> = {
   'device.code.at': 'Aangevraagd',
   'device.code.expiresIn': 'Verloopt over {time}',
   'device.code.deny': 'Dit was ik niet',
+  'device.code.approve': 'Goedkeuren',
+  'device.code.approved': 'Goedgekeurd. Het inloggen gaat verder waar het begon.',
   'device.code.denied': 'Geannuleerd. We hebben u erover gemaild; als iemand uw wachtwoord kent, wijzig het dan.',
   'device.place.local': 'Lokaal netwerk',
   'device.removed': 'Dit apparaat is van uw account verwijderd. Koppel het opnieuw om het te gebruiken.',
@@ -217,6 +219,8 @@ export const nl: Record<TextId, string> = {
   'error.CODE_WRONG': 'Die code klopt niet. Controleer hem en probeer het opnieuw.',
   'error.CODE_EXPIRED': 'Die code is verlopen. Vraag een nieuwe aan.',
   'error.CHALLENGE_CLOSED': 'Deze verificatie is voorbij. Begin opnieuw.',
+  'error.NOT_APPROVED':
+    'Uw apparaat heeft dit nog niet goedgekeurd. Kies daar het getal en tik op Goedkeuren, of typ de code.',
   'error.DEVICE_AUTH_FAILED': 'Het apparaat kon niet bewijzen wie het is. Koppel het opnieuw.',
   'error.DEVICE_NOT_TRUSTED': 'Dit apparaat is nog niet geverifieerd.',
   'error.INVALID_PHONE_NUMBER': 'Vul een geldig telefoonnummer in met landcode, bijvoorbeeld +31 6 12345678.',
@@ -239,8 +243,12 @@ export const nl: Record<TextId, string> = {
   'error.PUSH_LIMIT_REACHED':
     'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
   'twoStep.pickNumber': 'Kies op uw apparaat dit getal:',
+  'twoStep.orApprove':
+    'Of tik na het kiezen van het getal op Goedkeuren op uw apparaat: deze pagina gaat dan vanzelf verder.',
+  'twoStep.approvedContinue': 'Ik heb het op mijn apparaat goedgekeurd — doorgaan',
   'device.match.title': 'Kies het getal dat u ziet waar u inlogt',
   'event.challenge.match_failed': 'Op een apparaat is een verkeerd getal gekozen: het verzoek is geannuleerd',
+  'event.challenge.approved': 'Een inlog of wijziging is op een apparaat goedgekeurd',
   'event.number_matching.required': 'Getallen kiezen is ingeschakeld voor uw apparaten',
   'event.number_matching.not_required': 'Getallen kiezen is uitgeschakeld voor uw apparaten',
   'account.numberMatching': 'Getallen kiezen',

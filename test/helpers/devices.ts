@@ -74,7 +74,7 @@ export function connect(baseUrl: string, device: PairedDevice): LiveDevice {
 export async function ownerWithTrustedDevice(
   t: TestApp & { baseUrl: string },
   deviceName = 'Ann’s phone',
-): Promise<{ owner: TwoStepAccount; device: LiveDevice }> {
+): Promise<{ owner: TwoStepAccount; device: LiveDevice; paired: PairedDevice }> {
   const owner = await enrolTwoStep(t);
   const paired = await pairDevice(t, owner.token, deviceName);
   const device = connect(t.baseUrl, paired);
@@ -95,5 +95,5 @@ export async function ownerWithTrustedDevice(
     payload: { code: String(push.code) },
   });
   assert.equal(verified.json().device.trusted, true, verified.body);
-  return { owner, device };
+  return { owner, device, paired };
 }

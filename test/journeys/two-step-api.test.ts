@@ -51,6 +51,7 @@ describe('enrolment', () => {
       trustedDevices: 0,
       verifiedPhones: 0,
       authenticators: 0,
+      securityKeys: 0,
       recoveryKeyConfirmed: false,
       ready: false,
     });

@@ -9,6 +9,7 @@ import { AppError } from '../../core/errors.ts';
 import { answerChallenge, type ChallengeAnswer, replaceChallengeCode } from '../../flows/challenges.ts';
 import { sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { deviceApproval, isApproved } from '../../flows/device-approval.ts';
 import { confirmDeviceVerification, type DeviceView } from '../../flows/devices.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
 import { confirmPhone } from '../../flows/phones.ts';
@@ -83,15 +84,19 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
     {
       schema: {
         tags: ['challenges'],
-        summary: 'Answer a challenge with the code; a sign-in challenge answers with the new session',
+        summary:
+          'Answer a challenge with the code, or with {approved: true} once a device approved it; a sign-in challenge answers with the new session',
         params: ChallengeId,
         description:
-          'Send exactly one of `code` (typed by the user) and `securityKey` (the answer of a security key or passkey to ' +
-          'the options from GET /api/v1/challenges/{id}/security-key).',
+          'Send exactly one of `code` (typed by the user), `securityKey` (the answer of a security key or passkey to ' +
+          'the options from GET /api/v1/challenges/{id}/security-key) and `approved` (a trusted device approved it).',
         body: Type.Object(
           {
             code: Type.Optional(Type.String({ maxLength: 32 })),
             securityKey: Type.Optional(CredentialJson),
+            approved: Type.Optional(
+              Type.Literal(true, { description: 'instead of code: the request was approved on a trusted device' }),
+            ),
             trustBrowser: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
@@ -116,10 +121,11 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
     },
     async (request, reply) => {
       const challenge = await challengeFor(services, request, request.params.id);
-      const { code, securityKey, trustBrowser } = request.body;
-      if ((code === undefined) === (securityKey === undefined))
+      const { code, securityKey, approved, trustBrowser } = request.body;
+      // Exactly one answer: a code, a security key's assertion, or the device's approval.
+      if ([code, securityKey, approved].filter((given) => given !== undefined).length !== 1)
         throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
-      const answer: ChallengeAnswer = code ?? securityKeyProof(securityKey);
+      const answer: ChallengeAnswer = code ?? (securityKey ? securityKeyProof(securityKey) : deviceApproval);
       reply.header('cache-control', 'no-store');
       if (challenge.purpose === 'sign_in') {
         const knownBrowser = knownBrowserMarker(request, services.config);
@@ -141,15 +147,14 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
         return signedInJson(services, result.token);
       }
       const auth = requireAuth(request);
-      // A device or a phone proves itself with the code it received, and nothing else.
       if (code === undefined && (challenge.purpose === 'verify_device' || challenge.purpose === 'verify_phone'))
         throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
-      if (challenge.purpose === 'verify_device' && code !== undefined) {
-        const device = await confirmDeviceVerification(services, auth, challenge.id, code, request.ctx);
+      if (challenge.purpose === 'verify_device') {
+        const device = await confirmDeviceVerification(services, auth, challenge.id, code ?? '', request.ctx);
         return { status: 'completed' as const, purpose: challenge.purpose, device: deviceJson(device) };
       }
-      if (challenge.purpose === 'verify_phone' && code !== undefined) {
-        const phone = await confirmPhone(services, auth, challenge.id, code, request.ctx);
+      if (challenge.purpose === 'verify_phone') {
+        const phone = await confirmPhone(services, auth, challenge.id, code ?? '', request.ctx);
         return {
           status: 'completed' as const,
           purpose: challenge.purpose,
@@ -175,6 +180,24 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
       const challenge = await challengeFor(services, request, request.params.id);
       reply.header('cache-control', 'no-store');
       return { options: await securityKeyOptionsFor(services, challenge) };
+    },
+  );
+
+  app.get(
+    '/api/v1/challenges/:id/approval',
+    {
+      schema: {
+        tags: ['challenges'],
+        summary:
+          'Whether a trusted device approved the challenge (number matching); then answer it with {approved: true}',
+        params: ChallengeId,
+        response: { 200: Type.Object({ approved: Type.Boolean() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const challenge = await challengeFor(services, request, request.params.id);
+      reply.header('cache-control', 'no-store');
+      return { approved: await isApproved(services, challenge.id) };
     },
   );
 }

@@ -17,7 +17,7 @@ import { cookieNames, cookieOptions } from '../cookies.ts';
 import { knownBrowserMarker, setKnownBrowserCookie } from '../known-browser-cookie.ts';
 import { field, readForm, redirect } from '../pages/forms.ts';
 import { pageView } from '../pages/layout.ts';
-import { codePage, sendFailure } from '../pages/two-step-pages.ts';
+import { approvalReply, codePage, formAnswer, sendFailure } from '../pages/two-step-pages.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import {
   ACR_TWO_STEP,
@@ -123,6 +123,7 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
     extra: {
       sentTo?: Awaited<ReturnType<typeof sendCodeThrough>>;
       matchNumber?: number | undefined;
+      approvalStatus?: string;
       error?: AppError;
     } = {},
   ) {
@@ -235,10 +236,16 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
       return showCode(request, reply, details, {
         sentTo: channel,
         matchNumber: await matchNumberFor(services, challenge.id),
+        approvalStatus: `/interaction/${details.uid}/verify/approval`,
       });
     } catch (error) {
       return showCode(request, reply, details, { error: sendFailure(reply, error) });
     }
+  });
+
+  app.get('/interaction/:uid/verify/approval', hidden, async (request, reply) => {
+    const details = await interaction(request, reply);
+    return approvalReply(services, reply, (await readPending(details.uid))?.challengeId);
   });
 
   app.post('/interaction/:uid/verify', hidden, async (request, reply) => {
@@ -252,7 +259,7 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
         services,
         pending.challengeId,
         {
-          answer: field(form, 'code'),
+          answer: formAnswer(form),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, config),
         },

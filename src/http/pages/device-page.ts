@@ -26,6 +26,7 @@ const SCRIPT_TEXT = {
   forgotten: 'device.forgotten',
   forgottenLocal: 'device.forgottenLocal',
   denied: 'device.code.denied',
+  approved: 'device.code.approved',
   expiresIn: 'device.code.expiresIn',
   placeLocal: 'device.place.local',
   'purpose.verify_device': 'device.code.purpose.verify_device',
@@ -112,6 +113,7 @@ function devicePage(request: FastifyRequest, reply: FastifyReply): string {
       <dt>${text('device.code.place')}</dt><dd data-field="place"></dd>
       <dt>${text('device.code.at')}</dt><dd data-field="at"></dd>
     </dl>
+    <button type="button" data-action="approve" hidden>${text('device.code.approve')}</button>
     <button type="button" class="danger" data-action="deny">${text('device.code.deny')}</button>
   </li>
 </template>

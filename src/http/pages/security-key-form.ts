@@ -2,8 +2,6 @@
 // data attribute (no inline script: public/webauthn.js reads it), which the script shows, runs the
 // ceremony on submit, and posts with the authenticator's answer as JSON in a hidden field. Without
 // JavaScript the form stays hidden and the <noscript> says why: the web platform offers no other way.
-import type { ChallengeAnswer } from '../../flows/challenges.ts';
-import { securityKeyProof } from '../../flows/security-key-proof.ts';
 import { type FormBody, field } from './forms.ts';
 import { type Html, html } from './html.ts';
 import type { PageView } from './layout.ts';
@@ -40,9 +38,4 @@ export function postedCredential(form: FormBody): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** What a code-step form answered: a security key's assertion when it carries one, else the typed code. */
-export function postedAnswer(form: FormBody): ChallengeAnswer {
-  return field(form, 'credential') ? securityKeyProof(postedCredential(form) ?? null) : field(form, 'code');
 }

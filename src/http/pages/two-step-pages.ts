@@ -3,11 +3,12 @@
 // never appears in a URL or a log line.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
-import { answerChallenge, replaceChallengeCode } from '../../flows/challenges.ts';
+import { answerChallenge, type ChallengeAnswer, replaceChallengeCode } from '../../flows/challenges.ts';
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
+import { deviceApproval, isApproved } from '../../flows/device-approval.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
-import { securityKeyOptionsIfAny } from '../../flows/security-key-proof.ts';
+import { securityKeyOptionsIfAny, securityKeyProof } from '../../flows/security-key-proof.ts';
 import { completeSignIn } from '../../flows/sign-in.ts';
 import { startStepUp } from '../../flows/step-up.ts';
 import type { Challenge } from '../../store/challenges.ts';
@@ -17,9 +18,9 @@ import { requireAuth } from '../request-context.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
-import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+import { alertBox, type LayoutOptions, layout, noticeBox, pageView } from './layout.ts';
 import { localReturnPath } from './return-path.ts';
-import { postedAnswer, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
+import { postedCredential, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
 
 const hidden = { schema: { hide: true } };
 export const PENDING_COOKIE = 'twostep_pending';
@@ -38,6 +39,11 @@ export interface CodePage {
   matchNumber?: number | undefined;
   /** WebAuthn options for this challenge when the account has security keys (security-key-form.ts). */
   securityKeyOptions?: object | undefined;
+  /**
+   * With number matching where the device may approve: the same-origin address that says whether it
+   * did (`{approved}`), which public/approval.js polls before it sends the approval form.
+   */
+  approvalStatus?: string | undefined;
   error?: AppError | undefined;
   offerTrust: boolean;
   /** A way out below the form, e.g. the recovery key instead of a code. */
@@ -105,10 +111,45 @@ export function codePage(request: FastifyRequest, reply: FastifyReply, page: Cod
     ${page.offerTrust ? html`<p class="checkbox"><input id="trust" name="trustBrowser" type="checkbox" value="yes"><label for="trust">${text('twoStep.trustBrowser')}</label></p>` : ''}
     <button type="submit">${text('twoStep.verify')}</button>
   </form>
+  ${
+    page.matchNumber && page.approvalStatus
+      ? html`
+  <form method="post" action="${page.action}" class="approval" data-approval-status="${page.approvalStatus}">
+    ${view.csrf}${returnField}
+    <input type="hidden" name="approved" value="yes">
+    <p>${text('twoStep.orApprove')}</p>
+    <button type="submit" class="secondary">${text('twoStep.approvedContinue')}</button>
+  </form>`
+      : ''
+  }
   ${page.footer ?? ''}
 </section>`,
-    page.securityKeyOptions ? { scripts: WEBAUTHN_SCRIPTS } : {},
+    scriptsFor(page),
   );
+}
+
+/** The answer a code step's form carries: the approval form's `approved`, or the typed code. */
+/** What a code-step form answered: a device's approval, a security key's assertion, or the typed code. */
+export function formAnswer(form: Record<string, unknown>): ChallengeAnswer {
+  if (field(form, 'approved') === 'yes') return deviceApproval;
+  if (field(form, 'credential')) return securityKeyProof(postedCredential(form) ?? null);
+  return field(form, 'code');
+}
+
+/** The scripts a code page needs: the WebAuthn ceremony for a security key, the approval poll. */
+function scriptsFor(page: CodePage): LayoutOptions {
+  const scripts = [
+    ...(page.securityKeyOptions ? WEBAUTHN_SCRIPTS : []),
+    ...(page.matchNumber && page.approvalStatus ? ['approval.js'] : []),
+  ];
+  return scripts.length > 0 ? { scripts } : {};
+}
+
+/** What a waiting page's script polls: whether the device approved the challenge, never cached. */
+export async function approvalReply(services: Services, reply: FastifyReply, challengeId: string | undefined) {
+  return reply
+    .header('cache-control', 'no-store')
+    .send({ approved: challengeId ? await isApproved(services, challengeId) : false });
 }
 
 export function sendFailure(reply: FastifyReply, error: unknown): AppError {
@@ -175,11 +216,17 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
       return renderSignIn(request, reply, {
         sentTo: channel,
         matchNumber: await matchNumberFor(services, challenge.id),
+        approvalStatus: '/signin/verify/approval',
       });
     } catch (error) {
       return renderSignIn(request, reply, { error: sendFailure(reply, error) });
     }
   });
+
+  // The pending challenge's id lives in the HttpOnly cookie, so the page's script asks here.
+  app.get('/signin/verify/approval', hidden, async (request, reply) =>
+    approvalReply(services, reply, (await pendingSignIn(request))?.id),
+  );
 
   app.post('/signin/verify', hidden, async (request, reply) => {
     const form = readForm(request);
@@ -190,7 +237,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         services,
         challenge.id,
         {
-          answer: postedAnswer(form),
+          answer: formAnswer(form),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
           knownBrowser: knownBrowserMarker(request, services.config),
         },
@@ -246,19 +293,18 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         );
     };
 
+    const pendingStepUp = async (request: FastifyRequest) => {
+      const auth = requireAuth(request);
+      const challenge = await services.store.challenges.find(request.cookies[PENDING_COOKIE] ?? '');
+      return challenge?.purpose === 'step_up' && challenge.subject === auth.session.id ? challenge : undefined;
+    };
+
     /** This session's open step-up challenge (a security key answers it without a send), or a new one. */
     const stepUpChallenge = async (request: FastifyRequest, reply: FastifyReply): Promise<Challenge> => {
-      const auth = requireAuth(request);
-      const pending = await services.store.challenges.find(request.cookies[PENDING_COOKIE] ?? '');
-      const now = services.clock.now();
-      if (
-        pending?.purpose === 'step_up' &&
-        pending.subject === auth.session.id &&
-        !pending.completedAt &&
-        !pending.cancelledAt &&
-        pending.expiresAt > now
-      )
+      const pending = await pendingStepUp(request);
+      if (pending && !pending.completedAt && !pending.cancelledAt && pending.expiresAt > services.clock.now())
         return pending;
+      const auth = requireAuth(request);
       const started = await startStepUp(services, auth, request.ctx);
       reply.setCookie(PENDING_COOKIE, started.id, pendingOptions);
       const stored = await services.store.challenges.find(started.id);
@@ -289,22 +335,26 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
         return renderStepUp(request, reply, returnTo, {
           sentTo: channel,
           matchNumber: await matchNumberFor(services, stored.id),
+          approvalStatus: '/account/verify/approval',
         });
       } catch (error) {
         return renderStepUp(request, reply, returnTo, { error: sendFailure(reply, error) });
       }
     });
 
+    /** This session's step-up, named by the pending cookie. */
+    scope.get('/account/verify/approval', hidden, async (request, reply) =>
+      approvalReply(services, reply, (await pendingStepUp(request))?.id),
+    );
+
     scope.post('/account/verify', hidden, async (request, reply) => {
       const form = readForm(request);
       const auth = requireAuth(request);
       const returnTo = safeReturn(field(form, 'return'));
-      const id = request.cookies[PENDING_COOKIE] ?? '';
-      const challenge = await services.store.challenges.find(id);
+      const challenge = await pendingStepUp(request);
       try {
-        if (!challenge || challenge.purpose !== 'step_up' || challenge.subject !== auth.session.id)
-          throw new AppError('CHALLENGE_CLOSED');
-        await answerChallenge(services, auth.account.id, challenge.id, postedAnswer(form), request.ctx);
+        if (!challenge) throw new AppError('CHALLENGE_CLOSED');
+        await answerChallenge(services, auth.account.id, challenge.id, formAnswer(form), request.ctx);
         reply.clearCookie(PENDING_COOKIE, cookieOptions(services.config));
         return redirect(reply, returnTo);
       } catch (error) {
