@@ -25,9 +25,11 @@ export interface Policy {
   wrongCodesPerAccount: number;
   codeSendsPerHour: number;
   codeSendIntervalSeconds: number;
+  smsPerAccountPerDay: number;
   smsPerNumberPerDay: number;
   smsPerIpPerDay: number;
   smsPerCountryPerDay: number;
+  smsPerDay: number;
   waitingPeriodDays: number;
   recentVerificationMinutes: number;
   trustedBrowserDays: number;
@@ -388,6 +390,16 @@ export const configFields: readonly Field[] = [
     description: 'least time between two code sends for one account',
   },
   {
+    key: 'policy.smsPerAccountPerDay',
+    env: 'SMS_PER_ACCOUNT_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    default: '20',
+    description:
+      'SMS per account per day over all its numbers (twice the hourly code budget: one account cannot text its five numbers to their caps)',
+  },
+  {
     key: 'policy.smsPerNumberPerDay',
     env: 'SMS_PER_NUMBER_PER_DAY',
     kind: 'int',
@@ -413,6 +425,15 @@ export const configFields: readonly Field[] = [
     max: 10000000,
     default: '10000',
     description: 'SMS to one country per day (a spend brake against SMS pumping)',
+  },
+  {
+    key: 'policy.smsPerDay',
+    env: 'SMS_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 100000000,
+    default: '100000',
+    description: 'SMS in all per day (the last spend brake; set it to what the SMS budget affords)',
   },
   {
     key: 'policy.waitingPeriodDays',

@@ -11,7 +11,7 @@ import {
   openChallenge,
   replaceChallengeCode,
 } from './challenges.ts';
-import { assertMaySendCode } from './channels/send-limits.ts';
+import { assertMaySendCode, assertMaySendSms } from './channels/send-limits.ts';
 import { sendSmsCode } from './channels/sms-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
@@ -64,6 +64,9 @@ export async function addPhone(
     createdAt: now,
     verifiedAt: null,
   };
+  // The send budgets come first: a refused send leaves no new number behind.
+  await assertMaySendCode(services, auth.account.id, `phone:${phone.e164}`);
+  await assertMaySendSms(services, phone, ctx.ip);
   const known = existing.find((p) => p.e164 === parsed.e164);
   if (!known) {
     await services.store.transaction(async (tx) => {
@@ -79,7 +82,6 @@ export async function addPhone(
     });
   }
   const target = known ?? phone;
-  await assertMaySendCode(services, auth.account.id, `phone:${target.e164}`);
   const challenge = await openChallenge(
     services,
     { accountId: auth.account.id, purpose: 'verify_phone', subject: target.id },
@@ -87,7 +89,7 @@ export async function addPhone(
   );
   const stored = await services.store.challenges.find(challenge.id);
   if (!stored) throw new AppError('NOT_FOUND');
-  await sendSmsCode(services, target, await replaceChallengeCode(services, stored), ctx);
+  await sendSmsCode(services, target, await replaceChallengeCode(services, stored));
   return { phone: phoneView(target), challenge };
 }
 

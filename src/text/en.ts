@@ -232,6 +232,8 @@ export const en = {
     'This is the last way to receive a verification code. Add another trusted device, phone number or authenticator app first, or turn two-step verification off.',
   'error.PUSH_LIMIT_REACHED':
     'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
+  'error.SMS_LIMIT_REACHED':
+    'No more text messages can be sent for now. Use a trusted device or an authenticator app, or wait {seconds} seconds.',
   'twoStep.pickNumber': 'On your device, pick this number:',
   'device.match.title': 'Pick the number shown where you are signing in',
   'event.challenge.match_failed': 'A wrong number was picked on a device: the request was cancelled',

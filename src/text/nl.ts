@@ -237,6 +237,8 @@ export const nl: Record<TextId, string> = {
     'Dit is de laatste manier om een verificatiecode te ontvangen. Voeg eerst een ander vertrouwd apparaat, telefoonnummer of een authenticator-app toe, of zet verificatie in twee stappen uit.',
   'error.PUSH_LIMIT_REACHED':
     'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
+  'error.SMS_LIMIT_REACHED':
+    'Er kunnen voorlopig geen sms’jes meer worden verstuurd. Gebruik een vertrouwd apparaat of een authenticator-app, of wacht {seconds} seconden.',
   'twoStep.pickNumber': 'Kies op uw apparaat dit getal:',
   'device.match.title': 'Kies het getal dat u ziet waar u inlogt',
   'event.challenge.match_failed': 'Op een apparaat is een verkeerd getal gekozen: het verzoek is geannuleerd',

@@ -14,6 +14,12 @@ export interface Channel {
 export interface ChannelKind {
   /** The channels of this kind the account can use now. */
   list(services: Services, accountId: string): Promise<Channel[]>;
+  /**
+   * Refuses (throws) when this channel may not take a code now, e.g. its send budget is spent. Runs
+   * before the new code replaces the old one, so a refused send leaves the code already delivered
+   * elsewhere working.
+   */
+  admit?(services: Services, challenge: Challenge, channelId: string, ctx: RequestContext): Promise<void>;
   /** Delivers `code` for `challenge` to the channel. */
   deliver(
     services: Services,
@@ -46,6 +52,7 @@ export async function sendCodeThrough(
     const channel = (await kind.list(services, challenge.accountId)).find((c) => c.id === channelId);
     if (!channel) continue;
     await assertMaySendCode(services, challenge.accountId, channelId);
+    await kind.admit?.(services, challenge, channelId, ctx);
     await kind.deliver(services, challenge, channelId, await newCode(), ctx);
     return channel;
   }
