@@ -89,6 +89,15 @@ interface Field {
   secret?: 'whole' | 'url-password';
 }
 
+/**
+ * With 4-digit codes a guess is 100 times likelier than with 6 (SPEC §5: "then attempt budgets
+ * tighten"). The budgets cannot shrink 100-fold and stay usable, so they shrink to what a person
+ * with typos still gets through: 3 tries per code, and the account locks after 5 wrong codes in a
+ * row, where a guesser's chance is 5 in 10,000 (6 digits with the defaults: 10 in 1,000,000).
+ * Only where the operator set nothing: an explicit value is their choice.
+ */
+const SHORT_CODE_BUDGETS = { CODE_ATTEMPTS_PER_CHALLENGE: 3, WRONG_CODES_PER_ACCOUNT: 5 } as const;
+
 /** The schema: one row per setting, in the order `twostep config` prints them. */
 export const configFields: readonly Field[] = [
   {
@@ -360,7 +369,7 @@ export const configFields: readonly Field[] = [
     min: 1,
     max: 10,
     default: '5',
-    description: 'wrong codes before a challenge dies',
+    description: `wrong codes before a challenge dies (${SHORT_CODE_BUDGETS.CODE_ATTEMPTS_PER_CHALLENGE} when CODE_LENGTH=4 and this is not set)`,
   },
   {
     key: 'policy.wrongCodesPerAccount',
@@ -369,7 +378,7 @@ export const configFields: readonly Field[] = [
     min: 1,
     max: 100,
     default: '10',
-    description: 'consecutive wrong codes, across challenges, before the account locks (NIST cap 100)',
+    description: `consecutive wrong codes, across challenges, before the account locks (NIST cap 100; ${SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT} when CODE_LENGTH=4 and this is not set)`,
   },
   {
     key: 'policy.codeSendsPerHour',
@@ -618,6 +627,13 @@ export function loadConfig(settings: RawSettings): Config {
     setPath(out, field.key, value === undefined ? undefined : parseValue(field, value, problems));
   }
   const config = out as unknown as Config;
+  if (config.policy.codeLength === 4) {
+    const unset = (env: string): boolean => settings[env] === undefined || settings[env] === '';
+    if (unset('CODE_ATTEMPTS_PER_CHALLENGE'))
+      config.policy.codeAttemptsPerChallenge = SHORT_CODE_BUDGETS.CODE_ATTEMPTS_PER_CHALLENGE;
+    if (unset('WRONG_CODES_PER_ACCOUNT'))
+      config.policy.wrongCodesPerAccount = SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT;
+  }
   config.publicUrl ??= `http://localhost:${config.port}`;
   if (config.publicUrl && URL.canParse(config.publicUrl)) config.publicUrl = new URL(config.publicUrl).origin;
   config.secretSource = config.secret ? 'configured' : 'generated';
