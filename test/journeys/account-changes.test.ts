@@ -112,6 +112,37 @@ describe('date of birth and country', () => {
     assert.equal(await status(), false);
   });
 
+  test('where two-step verification has not arrived, the portal says so instead of offering it, in English and Dutch', async () => {
+    await t.app.services.store.rollout.set([{ country: 'SE', twoStep: false, sms: false, wave: null }], t.clock.now());
+    const fields = await createVerifiedAccount(t, { country: 'SE' });
+    const browser = new Browser(t);
+    browser.cookies.set('twostep_session', await signInToken(t, fields.email));
+    const account = await browser.get('/account');
+    assert.equal(account.statusCode, 200);
+    assert.match(account.body, /Not yet available in your country/);
+    assert.doesNotMatch(account.body, /href="\/account\/two-step">Get started/);
+    const start = await browser.get('/account/two-step');
+    assert.match(start.body, /Two-step verification is not yet available in your country or region\./);
+    const step = await browser.get('/account/two-step/devices');
+    assert.equal(step.statusCode, 303, 'no enrolment step opens');
+    assert.equal(step.headers.location, '/account/two-step');
+
+    browser.cookies.set('twostep_lang', 'nl');
+    assert.match((await browser.get('/account')).body, /Nog niet beschikbaar in uw land/);
+    assert.match(
+      (await browser.get('/account/two-step')).body,
+      /Verificatie in twee stappen is nog niet beschikbaar in uw land of regio\./,
+    );
+
+    // The same page for an account where it is available offers it.
+    const elsewhere = await createVerifiedAccount(t, { country: 'NL' });
+    const other = new Browser(t);
+    other.cookies.set('twostep_session', await signInToken(t, elsewhere.email));
+    const offered = await other.get('/account');
+    assert.match(offered.body, /href="\/account\/two-step">Get started/);
+    assert.doesNotMatch(offered.body, /Not yet available in your country/);
+  });
+
   test('on a two-step account they need a recent verification', async () => {
     const account = await enrolTwoStep(t);
     t.clock.advance(STALE);
