@@ -26,9 +26,11 @@ export interface Policy {
   wrongCodesPerAccount: number;
   codeSendsPerHour: number;
   codeSendIntervalSeconds: number;
+  smsPerAccountPerDay: number;
   smsPerNumberPerDay: number;
   smsPerIpPerDay: number;
   smsPerCountryPerDay: number;
+  smsPerDay: number;
   waitingPeriodDays: number;
   recentVerificationMinutes: number;
   trustedBrowserDays: number;
@@ -89,6 +91,15 @@ interface Field {
   max?: number;
   secret?: 'whole' | 'url-password';
 }
+
+/**
+ * With 4-digit codes a guess is 100 times likelier than with 6 (SPEC §5: "then attempt budgets
+ * tighten"). The budgets cannot shrink 100-fold and stay usable, so they shrink to what a person
+ * with typos still gets through: 3 tries per code, and the account locks after 5 wrong codes in a
+ * row, where a guesser's chance is 5 in 10,000 (6 digits with the defaults: 10 in 1,000,000).
+ * Only where the operator set nothing: an explicit value is their choice.
+ */
+const SHORT_CODE_BUDGETS = { CODE_ATTEMPTS_PER_CHALLENGE: 3, WRONG_CODES_PER_ACCOUNT: 5 } as const;
 
 /** The schema: one row per setting, in the order `twostep config` prints them. */
 export const configFields: readonly Field[] = [
@@ -361,7 +372,7 @@ export const configFields: readonly Field[] = [
     min: 1,
     max: 10,
     default: '5',
-    description: 'wrong codes before a challenge dies',
+    description: `wrong codes before a challenge dies (${SHORT_CODE_BUDGETS.CODE_ATTEMPTS_PER_CHALLENGE} when CODE_LENGTH=4 and this is not set)`,
   },
   {
     key: 'policy.wrongCodesPerAccount',
@@ -370,7 +381,7 @@ export const configFields: readonly Field[] = [
     min: 1,
     max: 100,
     default: '10',
-    description: 'consecutive wrong codes, across challenges, before the account locks (NIST cap 100)',
+    description: `consecutive wrong codes, across challenges, before the account locks (NIST cap 100; ${SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT} when CODE_LENGTH=4 and this is not set)`,
   },
   {
     key: 'policy.codeSendsPerHour',
@@ -389,6 +400,16 @@ export const configFields: readonly Field[] = [
     max: 600,
     default: '30',
     description: 'least time between two code sends for one account',
+  },
+  {
+    key: 'policy.smsPerAccountPerDay',
+    env: 'SMS_PER_ACCOUNT_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    default: '20',
+    description:
+      'SMS per account per day over all its numbers (twice the hourly code budget: one account cannot text its five numbers to their caps)',
   },
   {
     key: 'policy.smsPerNumberPerDay',
@@ -416,6 +437,15 @@ export const configFields: readonly Field[] = [
     max: 10000000,
     default: '10000',
     description: 'SMS to one country per day (a spend brake against SMS pumping)',
+  },
+  {
+    key: 'policy.smsPerDay',
+    env: 'SMS_PER_DAY',
+    kind: 'int',
+    min: 1,
+    max: 100000000,
+    default: '100000',
+    description: 'SMS in all per day (the last spend brake; set it to what the SMS budget affords)',
   },
   {
     key: 'policy.waitingPeriodDays',
@@ -616,6 +646,13 @@ export function loadConfig(settings: RawSettings): Config {
     setPath(out, field.key, value === undefined ? undefined : parseValue(field, value, problems));
   }
   const config = out as unknown as Config;
+  if (config.policy.codeLength === 4) {
+    const unset = (env: string): boolean => settings[env] === undefined || settings[env] === '';
+    if (unset('CODE_ATTEMPTS_PER_CHALLENGE'))
+      config.policy.codeAttemptsPerChallenge = SHORT_CODE_BUDGETS.CODE_ATTEMPTS_PER_CHALLENGE;
+    if (unset('WRONG_CODES_PER_ACCOUNT'))
+      config.policy.wrongCodesPerAccount = SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT;
+  }
   config.publicUrl ??= `http://localhost:${config.port}`;
   if (config.publicUrl && URL.canParse(config.publicUrl)) config.publicUrl = new URL(config.publicUrl).origin;
   config.secretSource = config.secret ? 'configured' : 'generated';

@@ -85,6 +85,41 @@ export async function issueChallenge(
   return { id, purpose: options.purpose, expiresAt };
 }
 
+/**
+ * Creates a challenge whose first code is delivered before anything is stored, as issueChallenge
+ * pushes first: when the delivery fails (an SMS provider down) nothing is left behind. `write` adds
+ * what the challenge is about in the same transaction as the challenge itself.
+ */
+export async function issueChallengeAfterDelivery(
+  services: Services,
+  options: { accountId: string; purpose: ChallengePurpose; subject: string },
+  steps: { deliver: (code: string) => Promise<void>; write: (tx: Store) => Promise<void> },
+  ctx: RequestContext,
+): Promise<IssuedChallenge> {
+  const { config, clock } = services;
+  const now = clock.now();
+  const id = randomToken(16);
+  const code = generateCode(config.policy.codeLength, randomInt);
+  const expiresAt = new Date(now.getTime() + config.policy.codeLifetimeMinutes * MINUTE);
+  await steps.deliver(code);
+  await services.store.transaction(async (tx) => {
+    await steps.write(tx);
+    await tx.challenges.create({
+      id,
+      accountId: options.accountId,
+      purpose: options.purpose,
+      subject: options.subject,
+      codeHash: hashCode(config.secret, id, code),
+      codeSentAt: now,
+      createdAt: now,
+      expiresAt,
+      maxAttempts: config.policy.codeAttemptsPerChallenge,
+      context: { ...requestOrigin(ctx.ip, ctx.userAgent, now) },
+    });
+  });
+  return { id, purpose: options.purpose, expiresAt };
+}
+
 /** Creates a challenge without a code yet: the user first chooses where the code goes (sendChallengeCode). */
 export async function openChallenge(
   services: Services,

@@ -7,11 +7,10 @@ import type { Phone } from '../store/phones.ts';
 import {
   answerChallenge,
   type IssuedChallenge,
+  issueChallengeAfterDelivery,
   onChallengeCompleted,
-  openChallenge,
-  replaceChallengeCode,
 } from './challenges.ts';
-import { assertMaySendCode } from './channels/send-limits.ts';
+import { assertMaySendCode, assertMaySendSms } from './channels/send-limits.ts';
 import { sendSmsCode } from './channels/sms-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
@@ -64,30 +63,32 @@ export async function addPhone(
     createdAt: now,
     verifiedAt: null,
   };
+  // The send budgets come first: a refused send leaves no new number behind.
+  await assertMaySendCode(services, auth.account.id, `phone:${phone.e164}`);
+  await assertMaySendSms(services, phone, ctx.ip);
   const known = existing.find((p) => p.e164 === parsed.e164);
-  if (!known) {
-    await services.store.transaction(async (tx) => {
-      await tx.phones.add(phone);
-      await tx.audit.record({
-        accountId: auth.account.id,
-        actor: `account:${auth.account.id}`,
-        event: 'phone.added',
-        at: now,
-        ...origin(ctx),
-        details: { phone: phone.id, number: phoneView(phone).number },
-      });
-    });
-  }
   const target = known ?? phone;
-  await assertMaySendCode(services, auth.account.id, `phone:${target.e164}`);
-  const challenge = await openChallenge(
+  // The text goes out before the number and its challenge are written: a failed send leaves neither.
+  const challenge = await issueChallengeAfterDelivery(
     services,
     { accountId: auth.account.id, purpose: 'verify_phone', subject: target.id },
+    {
+      deliver: (code) => sendSmsCode(services, target, code),
+      async write(tx) {
+        if (known) return;
+        await tx.phones.add(phone);
+        await tx.audit.record({
+          accountId: auth.account.id,
+          actor: `account:${auth.account.id}`,
+          event: 'phone.added',
+          at: now,
+          ...origin(ctx),
+          details: { phone: phone.id, number: phoneView(phone).number },
+        });
+      },
+    },
     ctx,
   );
-  const stored = await services.store.challenges.find(challenge.id);
-  if (!stored) throw new AppError('NOT_FOUND');
-  await sendSmsCode(services, target, await replaceChallengeCode(services, stored), ctx);
   return { phone: phoneView(target), challenge };
 }
 

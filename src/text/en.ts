@@ -237,6 +237,8 @@ export const en = {
     'This is the last way to receive a verification code. Add another trusted device, phone number or authenticator app first, or turn two-step verification off.',
   'error.PUSH_LIMIT_REACHED':
     'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
+  'error.SMS_LIMIT_REACHED':
+    'No more text messages can be sent for now. Use a trusted device or an authenticator app, or wait {seconds} seconds.',
   'twoStep.pickNumber': 'On your device, pick this number:',
   'twoStep.orApprove': 'Or tap Approve on your device after picking the number: this page then goes on by itself.',
   'twoStep.approvedContinue': 'I approved it on my device — continue',

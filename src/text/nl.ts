@@ -242,6 +242,8 @@ export const nl: Record<TextId, string> = {
     'Dit is de laatste manier om een verificatiecode te ontvangen. Voeg eerst een ander vertrouwd apparaat, telefoonnummer of een authenticator-app toe, of zet verificatie in twee stappen uit.',
   'error.PUSH_LIMIT_REACHED':
     'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
+  'error.SMS_LIMIT_REACHED':
+    'Er kunnen voorlopig geen sms’jes meer worden verstuurd. Gebruik een vertrouwd apparaat of een authenticator-app, of wacht {seconds} seconden.',
   'twoStep.pickNumber': 'Kies op uw apparaat dit getal:',
   'twoStep.orApprove':
     'Of tik na het kiezen van het getal op Goedkeuren op uw apparaat: deze pagina gaat dan vanzelf verder.',

@@ -89,10 +89,13 @@ export async function freePort(): Promise<number> {
  * The app listening on a real port of 127.0.0.1, for browsers. PUBLIC_URL matches the address the
  * browser uses, so the Origin check of forms and the links in emails work as in a deployment.
  */
-export async function startListeningTestApp(settings: RawSettings = {}): Promise<TestApp & { baseUrl: string }> {
+export async function startListeningTestApp(
+  settings: RawSettings = {},
+  options: TestAppOptions = {},
+): Promise<TestApp & { baseUrl: string }> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  const t = await startTestApp({ PUBLIC_URL: baseUrl, PORT: String(port), ...settings });
+  const t = await startTestApp({ PUBLIC_URL: baseUrl, PORT: String(port), ...settings }, options);
   try {
     await t.app.server.listen({ port, host: '127.0.0.1' });
   } catch (error) {

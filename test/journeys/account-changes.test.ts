@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GOOD_PASSWORD, startTestApp, type TestApp, uniqueEmail } from '../helpers/app.ts';
+import { pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount, type OutboxEntry, outboxFor, signInToken } from '../helpers/journeys.ts';
-import { enrolTwoStep, smsCode } from '../helpers/two-step.ts';
+import { enrolTwoStep, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
 import { Browser } from '../security/support.ts';
 
 let t: TestApp;
@@ -109,6 +110,37 @@ describe('date of birth and country', () => {
     assert.equal(await status(), true);
     assert.equal((await patchMe(token, { country: 'SE' })).statusCode, 200);
     assert.equal(await status(), false);
+  });
+
+  test('where two-step verification has not arrived, the portal says so instead of offering it, in English and Dutch', async () => {
+    await t.app.services.store.rollout.set([{ country: 'SE', twoStep: false, sms: false, wave: null }], t.clock.now());
+    const fields = await createVerifiedAccount(t, { country: 'SE' });
+    const browser = new Browser(t);
+    browser.cookies.set('twostep_session', await signInToken(t, fields.email));
+    const account = await browser.get('/account');
+    assert.equal(account.statusCode, 200);
+    assert.match(account.body, /Not yet available in your country/);
+    assert.doesNotMatch(account.body, /href="\/account\/two-step">Get started/);
+    const start = await browser.get('/account/two-step');
+    assert.match(start.body, /Two-step verification is not yet available in your country or region\./);
+    const step = await browser.get('/account/two-step/devices');
+    assert.equal(step.statusCode, 303, 'no enrolment step opens');
+    assert.equal(step.headers.location, '/account/two-step');
+
+    browser.cookies.set('twostep_lang', 'nl');
+    assert.match((await browser.get('/account')).body, /Nog niet beschikbaar in uw land/);
+    assert.match(
+      (await browser.get('/account/two-step')).body,
+      /Verificatie in twee stappen is nog niet beschikbaar in uw land of regio\./,
+    );
+
+    // The same page for an account where it is available offers it.
+    const elsewhere = await createVerifiedAccount(t, { country: 'NL' });
+    const other = new Browser(t);
+    other.cookies.set('twostep_session', await signInToken(t, elsewhere.email));
+    const offered = await other.get('/account');
+    assert.match(offered.body, /href="\/account\/two-step">Get started/);
+    assert.doesNotMatch(offered.body, /Not yet available in your country/);
   });
 
   test('on a two-step account they need a recent verification', async () => {
@@ -355,13 +387,24 @@ describe('the portal', () => {
 });
 
 describe('the step-up comes back to the form', () => {
-  async function stepUpBrowser(): Promise<{ browser: Browser; csrf: string; phone: string }> {
+  async function stepUpBrowser(): Promise<{ browser: Browser; csrf: string; phone: string; account: TwoStepAccount }> {
     const account = await enrolTwoStep(t);
+    // A device paired while the session was fresh, for the device forms.
+    await pairDevice(t, account.token, 'Form phone');
     const browser = new Browser(t);
     browser.cookies.set('twostep_session', account.token);
     const csrf = await browser.formToken('/account');
     t.clock.advance(STALE);
-    return { browser, csrf, phone: account.phone };
+    return { browser, csrf, phone: account.phone, account };
+  }
+
+  async function me(account: TwoStepAccount) {
+    return (await t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(account.token) })).json();
+  }
+
+  async function deviceOf(account: TwoStepAccount): Promise<{ id: string; trusted: boolean } | undefined> {
+    const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(account.token) });
+    return listed.json().devices[0];
   }
 
   /** Answers the step-up page the way its forms do, carrying `returnTo` along; returns the final answer. */
@@ -390,6 +433,75 @@ describe('the step-up comes back to the form', () => {
     // Now the same form goes through.
     const saved = await browser.postForm('/account/birth-date', { _csrf: csrf, birthDate: '1960-01-01' });
     assert.equal(saved.headers.location, '/account?saved=birth-date#birth-date');
+  });
+
+  test('the name form: through the step-up and back to it, then saved', async () => {
+    const { browser, csrf, phone, account } = await stepUpBrowser();
+    const post = () =>
+      browser.postForm('/account/name', { _csrf: csrf, name: 'Late Name', return: '/account#profile' });
+    const refused = await post();
+    assert.equal(refused.statusCode, 303);
+    assert.equal(refused.headers.location, '/account/verify?return=%2Faccount%23profile');
+    assert.equal((await me(account)).account.name, 'Ann Example', 'nothing saved before the step-up');
+    const done = await verify(browser, csrf, phone, '/account#profile');
+    assert.equal(done.headers.location, '/account#profile');
+    assert.equal((await post()).headers.location, '/account?saved=name#profile');
+    assert.equal((await me(account)).account.name, 'Late Name');
+  });
+
+  test('the password form: through the step-up and back to it, then changed', async () => {
+    const { browser, csrf, phone, account } = await stepUpBrowser();
+    const post = () =>
+      browser.postForm('/account/password', {
+        _csrf: csrf,
+        currentPassword: GOOD_PASSWORD,
+        newPassword: 'stepped up passphrase words',
+        return: '/account#security',
+      });
+    const refused = await post();
+    assert.equal(refused.headers.location, '/account/verify?return=%2Faccount%23security');
+    const done = await verify(browser, csrf, phone, '/account#security');
+    assert.equal(done.headers.location, '/account#security');
+    assert.equal((await post()).headers.location, '/account?saved=password#security');
+    const signin = await t.request({
+      method: 'POST',
+      url: '/api/v1/signin',
+      payload: { email: account.email, password: 'stepped up passphrase words' },
+    });
+    assert.equal(signin.json().status, 'two_step_required', 'the new password is the one that works');
+  });
+
+  test("a device's verify button: through the step-up and back to the account page, then the code is pushed", async () => {
+    const { browser, csrf, phone, account } = await stepUpBrowser();
+    const device = await deviceOf(account);
+    assert.ok(device);
+    const post = () => browser.postForm(`/account/devices/${device.id}/verify`, { _csrf: csrf });
+    const refused = await post();
+    assert.equal(refused.headers.location, '/account/verify?return=%2Faccount');
+    const done = await verify(browser, csrf, phone, '/account');
+    assert.equal(done.headers.location, '/account');
+    const started = await post();
+    assert.equal(started.statusCode, 303);
+    assert.match(String(started.headers.location), new RegExp(`^/account/devices/${device.id}/verify/[^/?]+$`));
+  });
+
+  test("a device's remove form: through the step-up and back to it, then removed", async () => {
+    const { browser, csrf, phone, account } = await stepUpBrowser();
+    const device = await deviceOf(account);
+    assert.ok(device);
+    const formPath = `/account/devices/${device.id}/remove`;
+    const form = await browser.get(formPath);
+    const carried = /name="return" value="([^"]+)"/.exec(form.body)?.[1];
+    assert.equal(carried, formPath);
+    const post = () => browser.postForm(formPath, { _csrf: csrf, return: carried ?? '' });
+    const refused = await post();
+    assert.equal(refused.headers.location, `/account/verify?return=${encodeURIComponent(formPath)}`);
+    assert.ok(await deviceOf(account), 'not removed before the step-up');
+    const done = await verify(browser, csrf, phone, formPath);
+    assert.equal(done.headers.location, formPath);
+    assert.equal((await browser.get(formPath)).statusCode, 200);
+    assert.equal((await post()).headers.location, '/account?saved=device-removed#devices');
+    assert.equal(await deviceOf(account), undefined);
   });
 
   test('the email page asks for the code first and comes back to itself', async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectionUrl } from '../../src/device/connection.ts';
 import { createDeviceKeys, signNonce } from '../../src/device/keys.ts';
 import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
-import { connect, pairDevice } from '../helpers/devices.ts';
+import { connect, ownerWithTrustedDevice, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 
 let t: TestApp & { baseUrl: string };
@@ -181,7 +181,7 @@ describe('trusted devices', () => {
   });
 
   test('removing a device closes its connection at once', async () => {
-    const { token } = await signedInAccount();
+    const { email, token } = await signedInAccount();
     const device = await pairDevice(t, token);
     const live = connect(t.baseUrl, device);
     await live.connection.ready;
@@ -193,6 +193,39 @@ describe('trusted devices', () => {
     // Its credential no longer opens a connection.
     const retry = connect(t.baseUrl, device);
     await assert.rejects(retry.connection.ready);
+    const [mail] = await outboxFor(t, email);
+    assert.equal(mail?.subject, 'A trusted device was removed from your account');
+    assert.match(mail?.body ?? '', /Test phone \(Node test\) was removed from your Twostep account/);
+  });
+
+  test('turning two-step verification off keeps the devices registered, trusted and connected', async () => {
+    const { owner, device } = await ownerWithTrustedDevice(t, 'Kept phone');
+    try {
+      const off = await t.request({
+        method: 'POST',
+        url: '/api/v1/two-step/disable',
+        headers: bearer(owner.token),
+        payload: { confirmed: true },
+      });
+      assert.equal(off.statusCode, 200, off.body);
+      const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(owner.token) });
+      assert.deepEqual(
+        listed.json().devices.map((d: { name: string; trusted: boolean }) => [d.name, d.trusted]),
+        [['Kept phone', true]],
+      );
+      const me = await t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(owner.token) });
+      assert.equal(me.json().twoStep.enabled, false);
+      assert.deepEqual(
+        me.json().twoStep.devices.map((d: { name: string }) => d.name),
+        ['Kept phone'],
+      );
+      // Still connected: a code pushed now reaches it.
+      const deviceId = listed.json().devices[0].id as string;
+      const challengeId = await startVerification(owner.token, deviceId);
+      await device.next((m) => m.type === 'code' && m.challengeId === challengeId);
+    } finally {
+      device.connection.close();
+    }
   });
 });
 

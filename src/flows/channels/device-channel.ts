@@ -27,8 +27,10 @@ registerChannelKind({
     if (trusted.length === 0) return [];
     return [{ id: 'device', type: 'device', label: trusted.map((d) => d.name).join(', ') }];
   },
-  async deliver(services, challenge, _channelId, code) {
+  async admit(services, challenge) {
     await takePush(services, challenge.accountId);
+  },
+  async deliver(services, challenge, _channelId, code) {
     const trusted = (await services.store.devices.listForAccount(challenge.accountId)).filter(
       (d) => d.trustedAt !== null,
     );

@@ -16,6 +16,12 @@ export interface ChannelKind {
   type: Channel['type'];
   /** The channels of this kind the account can use now. */
   list(services: Services, accountId: string): Promise<Channel[]>;
+  /**
+   * Refuses (throws) when this channel may not take a code now, e.g. its send budget is spent. Runs
+   * before the new code replaces the old one, so a refused send leaves the code already delivered
+   * elsewhere working.
+   */
+  admit?(services: Services, challenge: Challenge, channelId: string, ctx: RequestContext): Promise<void>;
   /** Delivers `code` for `challenge` to the channel. */
   deliver(
     services: Services,
@@ -58,6 +64,7 @@ export async function sendCodeThrough(
   const kind = channel && kinds.find((k) => k.type === channel.type);
   if (channel && kind) {
     await assertMaySendCode(services, challenge.accountId, channelId);
+    await kind.admit?.(services, challenge, channelId, ctx);
     await kind.deliver(services, challenge, channelId, await newCode(), ctx);
     return channel;
   }

@@ -1,8 +1,9 @@
 // Codes by SMS to the account's verified phone numbers, where the rollout allows SMS for the number's
 // country (SPEC §3.16). The text says what the code is for and never asks the reader to share it.
 import { AppError } from '../../core/errors.ts';
+import type { Phone } from '../../store/phones.ts';
 import { isLocale, t } from '../../text/index.ts';
-import type { RequestContext, Services } from '../context.ts';
+import type { Services } from '../context.ts';
 import { registerChannelKind } from './index.ts';
 import { assertMaySendSms } from './send-limits.ts';
 
@@ -17,21 +18,27 @@ registerChannelKind({
     }
     return usable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.e164.slice(-2)}` }));
   },
-  async deliver(services, _challenge, channelId, code, ctx) {
-    const phone = await services.store.phones.find(channelId.slice('sms:'.length));
-    if (!phone || !services.sms) throw new AppError('VALIDATION_FAILED', { detail: { field: 'channel' } });
-    await sendSmsCode(services, phone, code, ctx);
+  async admit(services, _challenge, channelId, ctx) {
+    await assertMaySendSms(services, await phoneOf(services, channelId), ctx.ip);
+  },
+  async deliver(services, _challenge, channelId, code) {
+    await sendSmsCode(services, await phoneOf(services, channelId), code);
   },
 });
 
+async function phoneOf(services: Services, channelId: string): Promise<Phone> {
+  const phone = await services.store.phones.find(channelId.slice('sms:'.length));
+  if (!phone || !services.sms) throw new AppError('VALIDATION_FAILED', { detail: { field: 'channel' } });
+  return phone;
+}
+
+/** Texts the code; the SMS budgets (assertMaySendSms) must have been taken first. */
 export async function sendSmsCode(
   services: Services,
-  phone: { e164: string; country: string | null; accountId: string },
+  phone: { e164: string; accountId: string },
   code: string,
-  ctx: RequestContext,
 ): Promise<void> {
   if (!services.sms) throw new AppError('SMS_DELIVERY_FAILED');
-  await assertMaySendSms(services, phone, ctx.ip);
   const account = await services.store.accounts.findById(phone.accountId);
   const locale = isLocale(account?.locale) ? account.locale : 'en';
   await services.sms.send({ to: phone.e164, body: t(locale, 'sms.code', { code }), code });
