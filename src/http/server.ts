@@ -43,6 +43,7 @@ import { registerOutbox } from './pages/outbox-page.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
 import { registerRecoverySignInPages } from './pages/recovery-sign-in-pages.ts';
 import { registerRecoveryKeyDownload } from './pages/recovery-views.ts';
+import { registerSecurityKeyPages } from './pages/security-key-pages.ts';
 import { registerTwoStepPages } from './pages/two-step-pages.ts';
 import { registerRequestContext } from './request-context.ts';
 import { registerVendorScripts } from './vendor-scripts.ts';
@@ -195,6 +196,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerEmailChangePages(app, services);
   registerAppPasswordPages(app, services);
   registerAuthenticatorPages(app, services);
+  registerSecurityKeyPages(app, services);
   registerNotMePage(app, services);
   registerEnrolmentPages(app, services);
   registerDevicePage(app, services);

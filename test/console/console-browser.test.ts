@@ -35,7 +35,7 @@ describe('the support console in a real browser', () => {
       await waitForHeading(page, 'Authenticator code');
       await assertAccessible(page);
       await page.getByLabel('Code').fill(freshCode(server(), agent.secret as string));
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await waitForHeading(page, 'Find an account');
       await assertAccessible(page);
     });

@@ -244,7 +244,7 @@ export async function signInOnPortal(page: Page, email: string, password: string
   await page.getByLabel('Password', { exact: true }).fill(password);
   // Waits for the answer to commit: a navigation started right after would abort the redirect.
   const answered = page.waitForEvent('framenavigated', (frame) => frame === page.mainFrame());
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await answered;
   await page.waitForLoadState();
 }

@@ -113,7 +113,7 @@ describe('the web device page in a real browser', () => {
       await portal.goto('/signin');
       await portal.getByLabel('Email').fill(owner.email);
       await portal.getByLabel('Password', { exact: true }).fill(owner.password);
-      await portal.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+      await portal.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
       await portal.waitForURL('**/account');
       const row = deviceRow(portal);
       await row.waitFor();
@@ -235,7 +235,7 @@ describe('the device page in a signed-in browser, switched to Dutch', () => {
     await page.goto('/signin');
     await page.getByLabel('Email').fill(owner.email);
     await page.getByLabel('Password', { exact: true }).fill(owner.password);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('**/account');
     assert.match(await page.getByRole('main').innerText(), /No devices yet\./);
     await page.getByRole('link', { name: 'Use this browser as a trusted device' }).click();

@@ -56,7 +56,7 @@ async function signInUntilMatch(owner: TwoStepAccount, computer: Page): Promise<
   await computer.goto('/signin');
   await computer.getByLabel('Email').fill(owner.email);
   await computer.getByLabel('Password', { exact: true }).fill(owner.password);
-  await computer.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+  await computer.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
   await computer.getByRole('button', { name: /Send a code to Ann’s phone/ }).click();
   const number = (await computer.locator('.match-number strong').innerText()).trim();
   assert.match(number, /^\d{2}$/);

@@ -76,7 +76,7 @@ describe('forgot password on a two-step account, in a real browser', () => {
       await waitForHeading(page, 'Sign in');
       await page.getByLabel('Email').fill(owner.email);
       await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
-      await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByLabel('Code').waitFor();
       assertNoProblems(watch);
     });

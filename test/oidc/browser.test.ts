@@ -26,7 +26,7 @@ describe('signing in to a service in a real browser', () => {
     await waitForHeading(page, 'Sign in to Messages');
     await page.getByLabel('Email').fill(account.email);
     await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
     await waitForHeading(page, 'Allow Messages to use your account?');
     await page.getByRole('button', { name: 'Allow', exact: true }).click();
     await page.getByText('Signed in as').waitFor();
@@ -50,7 +50,7 @@ describe('signing in to a service in a real browser', () => {
     await waitForHeading(page, 'Sign in to Messages');
     await page.getByLabel('Email').fill(owner.email);
     await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-    await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('main').getByRole('button', { name: 'Sign in', exact: true }).click();
     // This browser is not trusted: the password alone gives the service nothing yet.
     await page.getByRole('button', { name: /Send a code to Ann’s phone/ }).click();
     const push = await device.next((m) => m.type === 'code' && m.purpose === 'sign_in');

@@ -177,6 +177,9 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   <h3 id="authenticators">${text('account.authenticators')}</h3>
   <p class="muted">${text('account.authenticators.intro')}</p>
   <p><a href="/account/authenticators">${text('account.authenticators.manage')}</a></p>
+  <h3 id="security-keys">${text('account.securityKeys')}</h3>
+  <p class="muted">${text('account.securityKeys.intro')}</p>
+  <p><a href="/account/security-keys">${text('account.securityKeys.manage')}</a></p>
   <h3 id="number-matching">${text('account.numberMatching')}</h3>
   <p class="muted">${text('account.numberMatching.intro')}</p>
   ${

@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppError } from '../../core/errors.ts';
 import type { Services } from '../../flows/context.ts';
-import { signIn } from '../../flows/sign-in.ts';
+import { passkeySignInOptions, signInWithPasskey } from '../../flows/passkey-sign-in.ts';
+import { type SignedIn, signIn } from '../../flows/sign-in.ts';
 import { signUp } from '../../flows/sign-up.ts';
 import { verifyEmail } from '../../flows/verify-email.ts';
 import { cookieNames } from '../cookies.ts';
@@ -12,6 +13,7 @@ import { countryOptions } from './country-options.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, type PageView, pageView } from './layout.ts';
+import { postedCredential, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
 import { strengthMeter } from './strength-meter.ts';
 
 const hidden = { schema: { hide: true } };
@@ -58,9 +60,19 @@ function signUpPage(request: FastifyRequest, reply: FastifyReply, values: FormBo
   );
 }
 
-function signInPage(request: FastifyRequest, reply: FastifyReply, values: FormBody, error?: AppError): string {
+function signInPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  values: FormBody,
+  passkeyOptions: object | undefined,
+  error?: AppError,
+): string {
   const view = pageView(request, reply);
   const { text } = view;
+  const passkey = passkeyOptions
+    ? html`<p class="hint">${text('signin.passkeyHint')}</p>
+  ${securityKeyForm(view, { action: '/signin/passkey', ceremony: 'get', options: passkeyOptions, label: text('signin.passkey') })}`
+    : '';
   return layout(
     request,
     view,
@@ -77,11 +89,18 @@ function signInPage(request: FastifyRequest, reply: FastifyReply, values: FormBo
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit">${text('signin.submit')}</button>
   </form>
+  ${passkey}
   ${error?.code === 'ACCOUNT_LOCKED' ? html`<p><a href="/unlock">${text('signin.locked')}</a></p>` : ''}
   <p><a href="/forgot-password">${text('signin.forgot')}</a></p>
   <p>${text('signin.noAccount')} <a href="/signup">${text('nav.signUp')}</a></p>
 </section>`,
+    passkeyOptions ? { scripts: WEBAUTHN_SCRIPTS } : {},
   );
+}
+
+/** Options for the passkey button (stateless: nothing is stored until a passkey answers), if it is on. */
+function passkeyOptionsFor(services: Services): Promise<object | undefined> {
+  return services.config.policy.passkeySignIn ? passkeySignInOptions(services) : Promise.resolve(undefined);
 }
 
 function messagePage(
@@ -191,10 +210,34 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
 
   app.get('/signin', hidden, async (request, reply) => {
     if (request.auth) return redirect(reply, '/account');
-    return reply.type('text/html; charset=utf-8').send(signInPage(request, reply, {}));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(signInPage(request, reply, {}, await passkeyOptionsFor(services)));
+  });
+  app.post('/signin/passkey', hidden, async (request, reply) => {
+    const form = readForm(request);
+    let signedIn: SignedIn | undefined;
+    const passkeyOptions = await passkeyOptionsFor(services);
+    const failed = await handleForm(
+      reply,
+      async () => {
+        const knownBrowser = knownBrowserMarker(request, services.config);
+        signedIn = await signInWithPasskey(
+          services,
+          { response: postedCredential(form) ?? null, knownBrowser },
+          request.ctx,
+        );
+      },
+      (error) => signInPage(request, reply, {}, passkeyOptions, error),
+    );
+    if (failed || !signedIn) return failed;
+    setSessionCookie(reply, services.config, signedIn.token);
+    setKnownBrowserCookie(reply, services.config, signedIn.knownBrowser);
+    return redirect(reply, '/account');
   });
   app.post('/signin', hidden, async (request, reply) => {
     const form = readForm(request);
+    const passkeyOptions = await passkeyOptionsFor(services);
     let token = '';
     let challengeId = '';
     let marker: string | undefined;
@@ -214,7 +257,7 @@ export function registerPublicPages(app: FastifyInstance, services: Services): v
           marker = result.knownBrowser;
         }
       },
-      (error) => signInPage(request, reply, { email: field(form, 'email') }, error),
+      (error) => signInPage(request, reply, { email: field(form, 'email') }, passkeyOptions, error),
     );
     if (failed) return failed;
     if (challengeId) return app.startPortalSignInStep(reply, challengeId);
