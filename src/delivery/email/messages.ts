@@ -140,6 +140,7 @@ export type SecurityNotice =
   | 'passwordReset'
   | 'recoveryKeyUsed'
   | 'appPasswordCreated'
+  | 'supportViewed'
   | 'supportUnlocked'
   | 'supportSessionsRevoked'
   | 'supportRefused';
