@@ -96,6 +96,7 @@ export const consoleEn = {
   'console.services.title': 'Relying services',
   'console.services.kind': 'Kind',
   'console.services.redirects': 'Redirect URIs (one per line)',
+  'console.services.postLogoutRedirects': 'Post-logout redirect URIs (optional, one per line)',
   'console.services.public': 'Public app (no client secret, PKCE only)',
   'console.services.add': 'Register a service',
   'console.services.created': 'Registered. client_id:',

@@ -97,6 +97,7 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
   'console.services.title': 'Aangesloten diensten',
   'console.services.kind': 'Soort',
   'console.services.redirects': 'Redirect-URI’s (één per regel)',
+  'console.services.postLogoutRedirects': 'Redirect-URI’s na uitloggen (optioneel, één per regel)',
   'console.services.public': 'Openbare app (geen clientgeheim, alleen PKCE)',
   'console.services.add': 'Dienst registreren',
   'console.services.created': 'Geregistreerd. client_id:',
