@@ -146,6 +146,9 @@ export async function countWrongCode(services: Services, accountId: string, ctx:
   });
 }
 
+/** A completed challenge, and whether an authenticator app's code answered it rather than the code it sent. */
+export type AnsweredChallenge = Challenge & { byAuthenticator: boolean };
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
@@ -153,7 +156,7 @@ export async function answerChallenge(
   challengeId: string,
   rawCode: string,
   ctx: RequestContext,
-): Promise<Challenge> {
+): Promise<AnsweredChallenge> {
   const { config, clock, store } = services;
   const now = clock.now();
   const challenge = await store.challenges.find(challengeId);
@@ -217,7 +220,7 @@ export async function answerChallenge(
       devices.map((d) => d.id),
       { type: 'cancelled', challengeId, reason: 'answered' },
     );
-    return outcome.challenge;
+    return { ...outcome.challenge, byAuthenticator };
   }
   if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))
     await countWrongCode(services, accountId, ctx);

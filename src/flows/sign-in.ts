@@ -99,10 +99,10 @@ export async function completeSignIn(
   challengeId: string,
   input: { code: string; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
   ctx: RequestContext,
-): Promise<SignedIn & { trustedBrowser?: string }> {
+): Promise<SignedIn & { trustedBrowser?: string; byAuthenticator: boolean }> {
   const challenge = await services.store.challenges.find(challengeId);
   if (!challenge || challenge.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
-  await answerChallenge(services, challenge.accountId, challengeId, input.code, ctx);
+  const { byAuthenticator } = await answerChallenge(services, challenge.accountId, challengeId, input.code, ctx);
   const account = await services.store.accounts.findById(challenge.accountId);
   if (!account || account.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
@@ -143,7 +143,8 @@ export async function completeSignIn(
   );
   // That notice is the only one: the browser becomes known without a second email.
   const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'never' });
-  return { ...result, knownBrowser };
+  // How the code came (an app, or the channel it was sent through) is what a service's `amr` reports.
+  return { ...result, knownBrowser, byAuthenticator };
 }
 
 async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {
