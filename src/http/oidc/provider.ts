@@ -124,6 +124,12 @@ function configuration(services: Services, keys: SigningJwk[]): Configuration {
       idTokenSigningAlgValues: [SIGNING_ALG],
       userinfoSigningAlgValues: [SIGNING_ALG],
     },
+    // Services are registered with a client secret or as public apps (flows/services.ts), nothing else:
+    // JWT client assertions (client_secret_jwt, private_key_jwt) would be an unused second way to
+    // authenticate, with its own algorithm handling (an `alg: none` assertion among the threats), so
+    // they are not offered. client_secret_post stays: oidc-provider accepts it for a basic client, and
+    // openid-client sends it by default.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
