@@ -188,8 +188,8 @@ export async function countWrongCode(services: Services, accountId: string, ctx:
  * atomically) and is only called while the challenge looks open.
  */
 export interface Proof {
-  /** Recorded in the audit event (`by`), e.g. `webauthn`. */
-  by: string;
+  /** Recorded in the audit event (`by`) and told to services (OIDC `amr`). */
+  by: AnsweredBy;
   purposes: ReadonlySet<string>;
   check(services: Services, challenge: Challenge): Promise<ProofResult>;
 }
@@ -212,6 +212,12 @@ function looksOpen(challenge: Challenge, now: Date): boolean {
   );
 }
 
+/** What answered a challenge: the code it sent, an authenticator app's code, a security key, a device's approval. */
+export type AnsweredBy = 'code' | 'totp' | 'webauthn' | 'approval';
+
+/** A completed challenge, and what answered it. */
+export type AnsweredChallenge = Challenge & { answeredBy: AnsweredBy };
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
@@ -219,7 +225,7 @@ export async function answerChallenge(
   challengeId: string,
   answer: ChallengeAnswer,
   ctx: RequestContext,
-): Promise<Challenge> {
+): Promise<AnsweredChallenge> {
   const { config, clock, store } = services;
   const now = clock.now();
   const challenge = await store.challenges.find(challengeId);
@@ -229,13 +235,6 @@ export async function answerChallenge(
   const code = typeof answer === 'string' ? normalizeCode(rawCode, config.policy.codeLength) : undefined;
   const sentCodeMatches = (stored: string | null) =>
     code !== undefined && stored !== null && codeMatches(config.secret, challengeId, code, stored);
-  // A challenge is answered by the code it sent or, for a sign-in or step-up, by a code from one of
-  // the account's authenticator apps (no send needed). The app code's time step is claimed first,
-  // atomically and once (authenticator-codes.ts), and only while the challenge looks open; the answer
-  // then goes through the same verify as any code, so the per-challenge attempt count and the
-  // account's wrong-code budget apply to both alike. A right app code whose step was used already
-  // (a replay, or concurrent copies of one answer) is refused without counting a failure, just as
-  // concurrent copies of a right sent code are: it is not a guess, and it can never succeed.
   // Under Apple's rules, enough security keys replace codes for every second step.
   if (
     typeof answer === 'string' &&
@@ -243,9 +242,16 @@ export async function answerChallenge(
     (await codesReplacedByKeys(services, accountId))
   )
     throw new AppError('SECURITY_KEY_REQUIRED');
+  // A challenge is answered by the code it sent or, for a sign-in or step-up, by a code from one of
+  // the account's authenticator apps (no send needed). The app code's time step is claimed first,
+  // atomically and once (authenticator-codes.ts), and only while the challenge looks open; the answer
+  // then goes through the same verify as any code, so the per-challenge attempt count and the
+  // account's wrong-code budget apply to both alike. A right app code whose step was used already
+  // (a replay, or concurrent copies of one answer) is refused without counting a failure, just as
+  // concurrent copies of a right sent code are: it is not a guess, and it can never succeed.
   // A proof of another kind (a security key, a device's approval) goes through the same verify.
   let proven: ProofResult = 'wrong';
-  let by: string | undefined;
+  let by: AnsweredBy = 'code';
   if (typeof answer !== 'string') {
     if (!answer.purposes.has(challenge.purpose)) throw new AppError('NOT_FOUND');
     if (looksOpen(challenge, now)) proven = await answer.check(services, challenge);
@@ -297,7 +303,7 @@ export async function answerChallenge(
       devices.map((d) => d.id),
       { type: 'cancelled', challengeId, reason: 'answered' },
     );
-    return outcome.challenge;
+    return { ...outcome.challenge, answeredBy: byProof ? by : 'code' };
   }
   if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))
     await countWrongCode(services, accountId, ctx);

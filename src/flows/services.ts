@@ -72,7 +72,7 @@ export async function registerService(
       at: now,
       ip: null,
       userAgent: null,
-      details: { service: service.id, name, kind: input.kind, redirectUris },
+      details: { service: service.id, name, kind: input.kind, redirectUris, postLogoutRedirectUris },
     });
   });
   return clientSecret ? { service, clientSecret } : { service };

@@ -7,7 +7,13 @@ import { DAY, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { issueToken, secretMatches, splitToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
-import { answerChallenge, type ChallengeAnswer, type IssuedChallenge, openChallenge } from './challenges.ts';
+import {
+  type AnsweredBy,
+  answerChallenge,
+  type ChallengeAnswer,
+  type IssuedChallenge,
+  openChallenge,
+} from './challenges.ts';
 import './channels/all.ts';
 import { type Channel, listChannels } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
@@ -99,10 +105,10 @@ export async function completeSignIn(
   challengeId: string,
   input: { answer: ChallengeAnswer; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
   ctx: RequestContext,
-): Promise<SignedIn & { trustedBrowser?: string }> {
+): Promise<SignedIn & { trustedBrowser?: string; answeredBy: AnsweredBy }> {
   const challenge = await services.store.challenges.find(challengeId);
   if (!challenge || challenge.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
-  await answerChallenge(services, challenge.accountId, challengeId, input.answer, ctx);
+  const { answeredBy } = await answerChallenge(services, challenge.accountId, challengeId, input.answer, ctx);
   const account = await services.store.accounts.findById(challenge.accountId);
   if (!account || account.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
@@ -143,7 +149,8 @@ export async function completeSignIn(
   );
   // That notice is the only one: the browser becomes known without a second email.
   const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'never' });
-  return { ...result, knownBrowser };
+  // How the code came (an app, or the channel it was sent through) is what a service's `amr` reports.
+  return { ...result, knownBrowser, answeredBy };
 }
 
 async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {

@@ -9,7 +9,9 @@ export interface AuditFilter {
   actor?: string;
   /** An exact event name, or an entity prefix ending in '.' (e.g. `support.`). */
   event?: string;
+  /** Inclusive: events at or after this instant. */
   from?: Date;
+  /** Exclusive: events before this instant (flows/staff/audit-browser.ts turns a chosen day into the next midnight). */
   to?: Date;
   /** Pages further back: only events older than this id. */
   beforeId?: string;

@@ -96,6 +96,7 @@ export const consoleEn = {
   'console.services.title': 'Relying services',
   'console.services.kind': 'Kind',
   'console.services.redirects': 'Redirect URIs (one per line)',
+  'console.services.postLogoutRedirects': 'Post-logout redirect URIs (optional, one per line)',
   'console.services.public': 'Public app (no client secret, PKCE only)',
   'console.services.add': 'Register a service',
   'console.services.created': 'Registered. client_id:',
@@ -128,14 +129,17 @@ export const consoleEn = {
     'Someone asked Twostep support to reset or unlock your account; support refused (two-step verification)',
   'email.supportResetLink.subject': 'Reset your Twostep password (sent by support)',
   'email.supportResetLink.body':
-    'Hello {name},\n\nTwostep support sent you this link after a request to help with your account. To choose a new password, open it within {minutes} minutes:\n\n{link}\n\nThe link works once. If you did not contact support, ignore this email: your password stays as it is.',
+    'Hello {name},\n\n{staff} of Twostep support sent you this link after a request to help with your account. To choose a new password, open it within {minutes} minutes:\n\n{link}\n\nThe link works once. If you did not contact support, ignore this email: your password stays as it is.',
   'email.supportUnlocked.subject': 'Twostep support ended a password delay',
   'email.supportUnlocked.body':
-    'Hello {name},\n\nAt {when} Twostep support ended the waiting time after wrong passwords on your account, so you can sign in again right away. Support never sees or sets your password.',
+    'Hello {name},\n\nAt {when} {staff} of Twostep support ended the waiting time after wrong passwords on your account, so you can sign in again right away. Support never sees or sets your password.',
   'email.supportSessionsRevoked.subject': 'Twostep support signed you out everywhere',
   'email.supportSessionsRevoked.body':
-    'Hello {name},\n\nAt {when} Twostep support signed your account out on every browser and app. Sign in again with your password to continue.',
+    'Hello {name},\n\nAt {when} {staff} of Twostep support signed your account out on every browser and app. Sign in again with your password to continue.',
+  'email.supportViewed.subject': 'Twostep support looked at your account',
+  'email.supportViewed.body':
+    'Hello {name},\n\nAt {when} {staff} of Twostep support opened your account in the support console. Support sees your name, email, devices, sessions and recent activity, never your password, codes or recovery key. If you did not contact support, review your recent activity.',
   'email.supportRefused.subject': 'Someone asked support to reset your account',
   'email.supportRefused.body':
-    'Hello {name},\n\nAt {when} someone asked Twostep support to reset or unlock your account. Support refused: your account has two-step verification, and only you can recover it with two of your password, a trusted device and your recovery key. If this was not you, someone may be trying to take over your account.',
+    'Hello {name},\n\nAt {when} someone asked Twostep support to reset or unlock your account. {staff} of Twostep support refused: your account has two-step verification, and only you can recover it with two of your password, a trusted device and your recovery key. If this was not you, someone may be trying to take over your account.',
 } as const;

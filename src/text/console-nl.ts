@@ -97,6 +97,7 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
   'console.services.title': 'Aangesloten diensten',
   'console.services.kind': 'Soort',
   'console.services.redirects': 'Redirect-URI’s (één per regel)',
+  'console.services.postLogoutRedirects': 'Redirect-URI’s na uitloggen (optioneel, één per regel)',
   'console.services.public': 'Openbare app (geen clientgeheim, alleen PKCE)',
   'console.services.add': 'Dienst registreren',
   'console.services.created': 'Geregistreerd. client_id:',
@@ -129,14 +130,17 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
     'Iemand vroeg Twostep-support uw account te herstellen of te ontgrendelen; support weigerde (verificatie in twee stappen)',
   'email.supportResetLink.subject': 'Stel uw Twostep-wachtwoord opnieuw in (verstuurd door support)',
   'email.supportResetLink.body':
-    'Hallo {name},\n\nTwostep-support stuurt u deze link na een verzoek om hulp met uw account. Open hem binnen {minutes} minuten om een nieuw wachtwoord te kiezen:\n\n{link}\n\nDe link werkt één keer. Hebt u geen contact gehad met support, negeer deze e-mail dan: uw wachtwoord blijft hetzelfde.',
+    'Hallo {name},\n\n{staff} van Twostep-support stuurt u deze link na een verzoek om hulp met uw account. Open hem binnen {minutes} minuten om een nieuw wachtwoord te kiezen:\n\n{link}\n\nDe link werkt één keer. Hebt u geen contact gehad met support, negeer deze e-mail dan: uw wachtwoord blijft hetzelfde.',
   'email.supportUnlocked.subject': 'Twostep-support heeft een wachttijd beëindigd',
   'email.supportUnlocked.body':
-    'Hallo {name},\n\nOp {when} heeft Twostep-support de wachttijd na verkeerde wachtwoorden op uw account beëindigd, zodat u meteen weer kunt inloggen. Support ziet of kiest nooit uw wachtwoord.',
+    'Hallo {name},\n\nOp {when} heeft {staff} van Twostep-support de wachttijd na verkeerde wachtwoorden op uw account beëindigd, zodat u meteen weer kunt inloggen. Support ziet of kiest nooit uw wachtwoord.',
   'email.supportSessionsRevoked.subject': 'Twostep-support heeft u overal uitgelogd',
   'email.supportSessionsRevoked.body':
-    'Hallo {name},\n\nOp {when} heeft Twostep-support uw account in alle browsers en apps uitgelogd. Log opnieuw in met uw wachtwoord om verder te gaan.',
+    'Hallo {name},\n\nOp {when} heeft {staff} van Twostep-support uw account in alle browsers en apps uitgelogd. Log opnieuw in met uw wachtwoord om verder te gaan.',
+  'email.supportViewed.subject': 'Twostep-support heeft uw account bekeken',
+  'email.supportViewed.body':
+    'Hallo {name},\n\nOp {when} heeft {staff} van Twostep-support uw account geopend in de supportconsole. Support ziet uw naam, e-mailadres, apparaten, sessies en recente activiteit, nooit uw wachtwoord, codes of herstelsleutel. Hebt u geen contact gehad met support, bekijk dan uw recente activiteit.',
   'email.supportRefused.subject': 'Iemand vroeg support uw account te herstellen',
   'email.supportRefused.body':
-    'Hallo {name},\n\nOp {when} vroeg iemand Twostep-support uw account te herstellen of te ontgrendelen. Support weigerde: uw account heeft verificatie in twee stappen en alleen u kunt het herstellen, met twee van uw wachtwoord, een vertrouwd apparaat en uw herstelsleutel. Was u dit niet, dan probeert iemand misschien uw account over te nemen.',
+    'Hallo {name},\n\nOp {when} vroeg iemand Twostep-support uw account te herstellen of te ontgrendelen. {staff} van Twostep-support weigerde: uw account heeft verificatie in twee stappen en alleen u kunt het herstellen, met twee van uw wachtwoord, een vertrouwd apparaat en uw herstelsleutel. Was u dit niet, dan probeert iemand misschien uw account over te nemen.',
 };

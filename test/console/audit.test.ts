@@ -53,6 +53,50 @@ describe('audit browser', () => {
     }
   });
 
+  test('a time filter includes the whole of the days it names, at both ends', async () => {
+    const agent = await createTestStaff(t, 'support');
+    const revokeAt = async (at: number): Promise<void> => {
+      const owner = await createVerifiedAccount(t);
+      const account = await t.app.services.store.accounts.findByEmail(owner.email);
+      assert.ok(account);
+      // Sign in just before (a console session idles out), then act at exactly that millisecond.
+      t.clock.advance(Math.max(0, at - 300_000 - t.clock.now().getTime()));
+      const token = await staffToken(t, agent);
+      t.clock.advance(at - t.clock.now().getTime());
+      const response = await t.request({
+        method: 'POST',
+        url: `/api/v1/console/accounts/${account.id}/sessions/revoke`,
+        headers: bearer(token),
+      });
+      assert.equal(response.statusCode, 200, response.body);
+    };
+    // The last millisecond of a day and the first of the next (UTC): the bounds a day filter must get right.
+    const midnight = Math.ceil((t.clock.now().getTime() + 3_600_000) / 86_400_000) * 86_400_000;
+    await revokeAt(midnight - 1);
+    await revokeAt(midnight);
+    const day = (offset: number): string => new Date(midnight + (offset - 1) * 86_400_000).toISOString().slice(0, 10);
+    const admin = await createTestStaff(t, 'admin');
+    const token = await staffToken(t, admin);
+    const times = async (query: string): Promise<string[]> => {
+      const response = await t.request({
+        method: 'GET',
+        url: `/api/v1/console/audit?actor=staff:${agent.id}&event=support.sessions_revoked&${query}`,
+        headers: bearer(token),
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      return (response.json().events as { at: string }[]).map((e) => e.at).sort();
+    };
+    const lastOfDay = new Date(midnight - 1).toISOString();
+    const firstOfNext = new Date(midnight).toISOString();
+    assert.deepEqual(await times(`from=${day(0)}&to=${day(0)}`), [lastOfDay], 'the chosen day, to its last moment');
+    assert.deepEqual(await times(`from=${day(1)}&to=${day(1)}`), [firstOfNext], 'the next day, from its first');
+    assert.deepEqual(await times(`from=${day(0)}&to=${day(1)}`), [lastOfDay, firstOfNext]);
+    assert.deepEqual(await times(`to=${day(-1)}`), [], 'the day before holds neither');
+    assert.deepEqual(await times(`from=${day(2)}`), [], 'the day after holds neither');
+    assert.deepEqual(await times(`from=${lastOfDay}&to=${lastOfDay}`), [lastOfDay], 'a full time includes its instant');
+    assert.deepEqual(await times(`to=${encodeURIComponent(firstOfNext)}`), [lastOfDay, firstOfNext]);
+  });
+
   test('the page shows events and the CSV export is recorded', async () => {
     const admin = await createTestStaff(t, 'admin');
     const browser = await staffBrowser(t, admin);

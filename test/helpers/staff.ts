@@ -10,6 +10,7 @@ import { type TestApp, uniqueEmail } from './app.ts';
 export interface TestStaff {
   id: string;
   email: string;
+  name: string;
   password: string;
   role: StaffRole;
   /** The authenticator key; undefined for a member who has not set one up yet. */
@@ -19,17 +20,18 @@ export interface TestStaff {
 export async function createTestStaff(
   t: TestApp,
   role: StaffRole,
-  options: { setUpTotp?: boolean } = { setUpTotp: true },
+  options: { setUpTotp?: boolean; name?: string } = { setUpTotp: true },
 ): Promise<TestStaff> {
   const created = await createStaff(
     t.app.services,
-    { email: uniqueEmail(role), name: `Test ${role}`, role },
+    { email: uniqueEmail(role), name: options.name ?? `Test ${role}`, role },
     'operator:cli',
-    options,
+    { setUpTotp: options.setUpTotp ?? false },
   );
   return {
     id: created.member.id,
     email: created.member.email,
+    name: created.member.name,
     password: created.password,
     role,
     secret: created.totp?.secret,

@@ -1,12 +1,22 @@
 // What the provider refuses (SECURITY.md item 39): a redirect URI that is not registered exactly,
-// PKCE `plain` or none, implicit and hybrid responses, unsigned (`alg: none`) request objects, a
-// removed service, and an interaction that is not this browser's.
+// PKCE `plain` or none, implicit and hybrid responses, `alg: none` anywhere (request objects, ID
+// tokens, client assertions: it is never offered), a removed service, and an interaction that is
+// not this browser's.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { removeService } from '../../src/flows/services.ts';
-import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
-import { addService, Browser, REDIRECT_URI, type TestService } from '../helpers/oidc.ts';
+import { GOOD_PASSWORD, startListeningTestApp, type TestApp } from '../helpers/app.ts';
+import { createVerifiedAccount } from '../helpers/journeys.ts';
+import {
+  addService,
+  authorizationRequest,
+  Browser,
+  exchange,
+  REDIRECT_URI,
+  type TestService,
+} from '../helpers/oidc.ts';
 
 describe('OpenID Connect: refused requests', () => {
   let t: TestApp & { baseUrl: string };
@@ -93,6 +103,92 @@ describe('OpenID Connect: refused requests', () => {
     assert.ok(back);
     assert.equal(back.searchParams.get('code'), null);
     assert.match(back.searchParams.get('error') ?? '', /^(request_not_supported|invalid_request_object)$/);
+  });
+
+  test('alg none is offered nowhere: discovery lists no such algorithm, ID tokens are RS256 only', async () => {
+    const discovery = await (await fetch(`${t.baseUrl}/oidc/.well-known/openid-configuration`)).json();
+    const algLists = Object.entries(discovery).filter(([name]) => name.endsWith('_alg_values_supported'));
+    assert.ok(algLists.length > 0);
+    for (const [name, values] of algLists) {
+      assert.ok(Array.isArray(values), name);
+      assert.ok(!values.map((v: string) => v.toLowerCase()).includes('none'), `${name} lists none`);
+    }
+    assert.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256']);
+    // Request objects are not taken at all (so the unsigned one above gets request_not_supported) …
+    assert.notEqual(discovery.request_parameter_supported, true);
+    assert.equal(discovery.request_object_signing_alg_values_supported, undefined);
+    assert.equal(discovery.request_uri_parameter_supported, false);
+    // … and neither are JWT client assertions, whose alg a client would choose.
+    assert.deepEqual(discovery.token_endpoint_auth_methods_supported, [
+      'client_secret_basic',
+      'client_secret_post',
+      'none',
+    ]);
+    assert.equal(discovery.token_endpoint_auth_signing_alg_values_supported, undefined);
+  });
+
+  test('a service cannot be set up for unsigned ID tokens', async () => {
+    const { Client } = t.app.server.oidc.provider;
+    const registered = await Client.find(service.clientId);
+    assert.equal(registered?.idTokenSignedResponseAlg, 'RS256');
+    // Whatever metadata a service had, the provider would refuse it rather than sign with none
+    // (its types already leave `none` out; the metadata is written untyped, as it would be stored).
+    const metadata: Record<string, unknown> = {
+      client_id: 'unsigned-tokens',
+      client_secret: 'a'.repeat(43),
+      redirect_uris: [REDIRECT_URI],
+      id_token_signed_response_alg: 'none',
+    };
+    await assert.rejects(
+      Client.validate(metadata as Parameters<typeof Client.validate>[0]),
+      (error: { error?: string; error_description?: string }) =>
+        error.error === 'invalid_client_metadata' && /id_token_signed_response_alg/.test(error.error_description ?? ''),
+    );
+  });
+
+  test('an unsigned client assertion (alg: none) at the token endpoint is refused; the code stays unused', async () => {
+    const account = await createVerifiedAccount(t);
+    const browser = new Browser(t.baseUrl);
+    const request = await authorizationRequest(service);
+    await browser.go(request.url.toString());
+    await browser.submit('/login', { email: account.email, password: GOOD_PASSWORD });
+    const callback = await browser.submit('/consent');
+    assert.ok(callback, browser.page.slice(0, 500));
+    const code = callback.searchParams.get('code');
+    assert.ok(code);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: service.clientId,
+      sub: service.clientId,
+      aud: `${t.baseUrl}/oidc/token`,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+    };
+    const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const unsigned = `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+    const response = await fetch(`${t.baseUrl}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: request.verifier,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: unsigned,
+      }),
+    });
+    const body = await response.json();
+    // Today the assertion is not even read (no JWT client authentication is offered: invalid_request);
+    // were it offered, the alg must still fail it (invalid_client). Either way: no tokens.
+    assert.ok([400, 401].includes(response.status), JSON.stringify(body));
+    assert.match(body.error, /^(invalid_request|invalid_client)$/);
+    assert.equal(body.access_token, undefined);
+    assert.equal(body.id_token, undefined);
+    // The refusal was the assertion alone: the same code still works with the service's real secret.
+    const tokens = await exchange(service, request, callback);
+    assert.ok(tokens.id_token);
   });
 
   test('the password grant does not exist, and the token endpoint wants client authentication', async () => {

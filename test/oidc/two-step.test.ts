@@ -3,6 +3,7 @@
 // code; acr_values asks for two-step, prompt=login and max_age ask for a fresh sign-in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import { GOOD_PASSWORD, startListeningTestApp, type TestApp } from '../helpers/app.ts';
 import { connect, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount } from '../helpers/journeys.ts';
@@ -99,6 +100,54 @@ describe('OpenID Connect: two-step verification', () => {
     assert.equal(claims?.acr, TWO_STEP);
     assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
     live.connection.close();
+  });
+
+  test('a code from an authenticator app signs in with amr otp, even after an SMS was sent', async () => {
+    const account = await enrolTwoStep(t);
+    const started = await t.request({
+      method: 'POST',
+      url: '/api/v1/authenticators',
+      headers: bearer(account.token),
+      payload: { label: 'Phone app' },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    const app = new TOTP({ secret: Secret.fromBase32(started.json().secret), digits: 6, period: 30 });
+    /** The app's code after moving to the next 30-second step: each step's code is accepted once. */
+    const appCode = (): string => {
+      t.clock.advance(30_000);
+      return app.generate({ timestamp: t.clock.now().getTime() });
+    };
+    const confirmed = await t.request({
+      method: 'POST',
+      url: `/api/v1/authenticators/${started.json().authenticator.id}/confirm`,
+      headers: bearer(account.token),
+      payload: { code: appCode() },
+    });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+
+    // Straight from the app, nothing sent.
+    const browser = new Browser(t.baseUrl);
+    const request = await authorizationRequest(service);
+    await browser.go(request.url.toString());
+    await browser.submit('/login', { email: account.email, password: GOOD_PASSWORD });
+    await browser.submit('/verify', { code: appCode() });
+    const callback = await browser.submit('/consent');
+    assert.ok(callback, browser.page);
+    const claims = (await exchange(service, request, callback)).claims();
+    assert.equal(claims?.acr, TWO_STEP);
+    assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
+
+    // An SMS was sent but the app's code answered: the token says how the user really signed in.
+    const other = new Browser(t.baseUrl);
+    const second = await authorizationRequest(service);
+    await other.go(second.url.toString());
+    await other.submit('/login', { email: account.email, password: GOOD_PASSWORD });
+    await other.submit('/verify/send', { channel: other.field('channel') });
+    assert.ok(await smsCode(t, account.phone), 'an SMS went out');
+    await other.submit('/verify', { code: appCode() });
+    const back = await other.submit('/consent');
+    assert.ok(back, other.page);
+    assert.deepEqual((await exchange(service, second, back)).claims()?.amr, ['pwd', 'otp', 'mfa']);
   });
 
   test('a wrong code is refused on the page and gives the service nothing', async () => {

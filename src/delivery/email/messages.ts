@@ -142,6 +142,7 @@ export type SecurityNotice =
   | 'passwordReset'
   | 'recoveryKeyUsed'
   | 'appPasswordCreated'
+  | 'supportViewed'
   | 'supportUnlocked'
   | 'supportSessionsRevoked'
   | 'supportRefused';

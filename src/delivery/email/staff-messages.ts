@@ -9,11 +9,12 @@ interface Recipient {
   locale: Locale;
 }
 
-export function supportResetLinkMessage(to: Recipient, link: string, minutes: number): EmailMessage {
+/** `staff` is the sender's display name (flows/activity.ts says why never their email). */
+export function supportResetLinkMessage(to: Recipient, staff: string, link: string, minutes: number): EmailMessage {
   return {
     to: to.email,
     subject: t(to.locale, 'email.supportResetLink.subject'),
-    text: t(to.locale, 'email.supportResetLink.body', { name: to.name, link, minutes }),
+    text: t(to.locale, 'email.supportResetLink.body', { name: to.name, staff, link, minutes }),
     links: [link],
   };
 }

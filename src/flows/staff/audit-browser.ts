@@ -1,6 +1,7 @@
 // The console's audit browser (SPEC §3.15): every audit event, filtered by account, actor, event and
 // time, page by page or as CSV. Reading it is itself recorded (`staff.audit_exported` for a CSV), so
 // staff cannot quietly copy the history out.
+import { DAY } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import type { StoredAuditEvent } from '../../store/audit.ts';
 import type { AuditFilter } from '../../store/console-queries.ts';
@@ -26,15 +27,26 @@ function text(value: string | undefined, field: string, pattern: RegExp): string
   return trimmed;
 }
 
-function date(value: string | undefined, field: string): Date | undefined {
+const DAY_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+function date(value: string | undefined, field: string): { at: Date; dayOnly: boolean } | undefined {
   const trimmed = value?.trim();
   if (!trimmed) return undefined;
-  // A day (YYYY-MM-DD, UTC midnight) or a full ISO 8601 time.
+  // A day (YYYY-MM-DD, UTC) or a full ISO 8601 time.
   if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(trimmed))
     throw new AppError('VALIDATION_FAILED', { detail: { field } });
   const at = new Date(trimmed);
   if (Number.isNaN(at.getTime())) throw new AppError('VALIDATION_FAILED', { detail: { field } });
-  return at;
+  return { at, dayOnly: DAY_ONLY.test(trimmed) };
+}
+
+/**
+ * Both bounds include what they name: "from 3 May to 3 May" is the whole of 3 May (the console's
+ * date inputs send days), and a full time includes that instant. The store's `to` is exclusive, so
+ * a day becomes the next midnight and a time the next millisecond.
+ */
+function exclusiveEnd(bound: { at: Date; dayOnly: boolean }): Date {
+  return new Date(bound.at.getTime() + (bound.dayOnly ? DAY : 1));
 }
 
 /** The filters of a query string, checked; VALIDATION_FAILED names the field that is wrong. */
@@ -43,8 +55,9 @@ export function parseAuditFilter(raw: RawAuditFilter, limit: number): AuditFilte
   const actor = text(raw.actor, 'actor', /^[a-z_]{1,20}(:[A-Za-z0-9_:-]{1,80})?$/);
   const event = text(raw.event, 'event', /^[a-z_]{1,40}(\.[a-z_]{0,40})?$/);
   const before = text(raw.before, 'before', /^[1-9]\d{0,17}$/);
-  const from = date(raw.from, 'from');
-  const to = date(raw.to, 'to');
+  const from = date(raw.from, 'from')?.at;
+  const end = date(raw.to, 'to');
+  const to = end ? exclusiveEnd(end) : undefined;
   return {
     limit,
     ...(accountId ? { accountId } : {}),

@@ -9,7 +9,7 @@
 //
 // Every action, refused ones included, is an audit event naming the staff member, shown to the owner
 // in "Recent activity", and emailed: an owner who never called support learns that someone did.
-import { MINUTE } from '../../core/clock.ts';
+import { DAY, MINUTE } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { issueToken, sha256 } from '../../core/tokens.ts';
 import type { SecurityNotice } from '../../delivery/email/messages.ts';
@@ -75,7 +75,11 @@ async function findAccount(services: Services, id: string): Promise<Account> {
   return account;
 }
 
-/** The profile as staff see it. Opening it is recorded (at most once an hour per member and account). */
+/**
+ * The profile as staff see it. Opening it is recorded (at most once an hour per member and account)
+ * and emailed at most once a day per member and account: the owner learns that someone from support
+ * looked, without an email for every click of an agent working through their case.
+ */
 export async function accountProfile(
   services: Services,
   staff: StaffAuth,
@@ -93,6 +97,9 @@ export async function accountProfile(
       at: now,
       ...origin(ctx),
     });
+  }
+  if (await services.kv.setIfAbsent(`staff-viewed-mail:${staff.member.id}:${account.id}`, '1', DAY)) {
+    await notify(services, staff, account, 'supportViewed');
   }
   const [devices, phones, sessions, activity, delayMs] = await Promise.all([
     store.devices.listForAccount(account.id),
@@ -129,10 +136,14 @@ export async function accountProfile(
 
 export type SupportAction = 'reset_link' | 'unlock' | 'revoke_sessions';
 
-async function notify(services: Services, account: Account, notice: SecurityNotice): Promise<void> {
+/** The email names the staff member by name, never by email address (flows/activity.ts says why). */
+async function notify(services: Services, staff: StaffAuth, account: Account, notice: SecurityNotice): Promise<void> {
   // The action stands whether or not the email goes out; a failed delivery is logged, not thrown at the agent.
   try {
-    await notifyOwner(services, account, notice, { when: services.clock.now().toISOString() });
+    await notifyOwner(services, account, notice, {
+      when: services.clock.now().toISOString(),
+      staff: staff.member.name,
+    });
   } catch (error) {
     services.log.warn({ err: error, account: account.id, notice }, 'support notice not delivered');
   }
@@ -158,7 +169,7 @@ async function refuseOnTwoStep(
     ...origin(ctx),
     details: { action, reason: 'two_step' },
   });
-  await notify(services, account, 'supportRefused');
+  await notify(services, staff, account, 'supportRefused');
   throw new AppError('SUPPORT_RESET_FORBIDDEN');
 }
 
@@ -212,7 +223,7 @@ export async function sendResetLinkBySupport(
   const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token.token)}`;
   const locale = isLocale(account.locale) ? account.locale : 'en';
   await services.mailer.send(
-    supportResetLinkMessage({ email: account.email, name: account.name, locale }, link, minutes),
+    supportResetLinkMessage({ email: account.email, name: account.name, locale }, staff.member.name, link, minutes),
   );
 }
 
@@ -241,7 +252,7 @@ export async function unlockBySupport(
     ...origin(ctx),
     details: { hadDelay },
   });
-  await notify(services, account, 'supportUnlocked');
+  await notify(services, staff, account, 'supportUnlocked');
   return { hadDelay };
 }
 
@@ -269,6 +280,6 @@ export async function revokeSessionsBySupport(
     });
     return count;
   });
-  await notify(services, account, 'supportSessionsRevoked');
+  await notify(services, staff, account, 'supportSessionsRevoked');
   return { revoked };
 }

@@ -220,6 +220,7 @@ export function registerMeApi(parent: FastifyInstance, services: Services): void
           id: e.id,
           event: e.event,
           actor: e.actor,
+          staff: e.by.kind === 'staff' ? { name: e.by.name } : null,
           at: e.at.toISOString(),
           ip: e.ip,
           userAgent: e.userAgent,

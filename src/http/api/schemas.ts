@@ -60,7 +60,13 @@ export const SessionView = Type.Object({
 export const EventView = Type.Object({
   id: Type.String(),
   event: Type.String({ description: '<entity>.<verb>; see docs/events.md' }),
-  actor: Type.String(),
+  actor: Type.String({
+    description: "Opaque: 'account:<id>', 'device:<id>', 'staff:<id>', 'system' or 'operator:cli'",
+  }),
+  staff: Type.Union([Type.Object({ name: Type.String() }), Type.Null()], {
+    description:
+      'For an action of Twostep support: the name of the staff member who acted (their email is never shown); null otherwise',
+  }),
   at: Type.String({ format: 'date-time' }),
   ip: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),

@@ -104,6 +104,8 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
   });
 
   // --- relying services ----------------------------------------------------------------------------
+  /** One URI per line (or space); at most 20, like the stored list. */
+  const uriList = (raw: string): string[] => raw.split(/\s+/).filter(Boolean).slice(0, 20);
   const servicesPage = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -124,10 +126,10 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
       : ''
   }
   <table class="activity">
-    <thead><tr><th scope="col">${text('field.name')}</th><th scope="col">client_id</th><th scope="col">${text('console.services.kind')}</th><th scope="col">${text('console.services.redirects')}</th><th scope="col"></th></tr></thead>
+    <thead><tr><th scope="col">${text('field.name')}</th><th scope="col">client_id</th><th scope="col">${text('console.services.kind')}</th><th scope="col">${text('console.services.redirects')}</th><th scope="col">${text('console.services.postLogoutRedirects')}</th><th scope="col"></th></tr></thead>
     <tbody>${list.map(
       (s) =>
-        html`<tr><td>${s.name}</td><td><code>${s.id}</code></td><td>${s.kind}</td><td>${s.redirectUris.join(' ')}</td><td><form method="post" action="/console/admin/services/${s.id}/remove" class="inline">${view.csrf}<button type="submit" class="danger">${text('console.remove')}</button></form></td></tr>`,
+        html`<tr><td>${s.name}</td><td><code>${s.id}</code></td><td>${s.kind}</td><td>${s.redirectUris.join(' ')}</td><td>${s.postLogoutRedirectUris.join(' ')}</td><td><form method="post" action="/console/admin/services/${s.id}/remove" class="inline">${view.csrf}<button type="submit" class="danger">${text('console.remove')}</button></form></td></tr>`,
     )}</tbody>
   </table>
   <h2>${text('console.services.add')}</h2>
@@ -137,6 +139,8 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
     <input id="name" name="name" maxlength="100" required>
     <label for="redirectUris">${text('console.services.redirects')}</label>
     <textarea id="redirectUris" name="redirectUris" rows="2" required></textarea>
+    <label for="postLogoutRedirectUris">${text('console.services.postLogoutRedirects')}</label>
+    <textarea id="postLogoutRedirectUris" name="postLogoutRedirectUris" rows="2"></textarea>
     <label class="checkbox"><input type="checkbox" name="public" value="1"> ${text('console.services.public')}</label>
     <button type="submit">${text('console.services.add')}</button>
   </form>
@@ -157,7 +161,9 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
       {
         name: field(form, 'name'),
         kind: field(form, 'public') === '1' ? 'public' : 'confidential',
-        redirectUris: field(form, 'redirectUris').split(/\s+/).filter(Boolean).slice(0, 20),
+        redirectUris: uriList(field(form, 'redirectUris')),
+        // Optional, and checked like the CLI's --post-logout-redirect-uri (flows/services.ts).
+        postLogoutRedirectUris: uriList(field(form, 'postLogoutRedirectUris')),
       },
       staffActor(staff.member),
     );

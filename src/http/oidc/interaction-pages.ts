@@ -278,7 +278,11 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
         cookieOptions(config, { maxAgeSeconds: config.policy.trustedBrowserDays * 86_400 }),
       );
     }
-    return finish(request, reply, loginResult(result.account.id, codeAssurance(pending.channel)));
+    // An authenticator app's code needs no send, and wins over a code sent before it that was never typed.
+    // A code typed from an app, or a security key, answered it: not whatever a code was last sent to.
+    const channel =
+      result.answeredBy === 'totp' || result.answeredBy === 'webauthn' ? result.answeredBy : pending.channel;
+    return finish(request, reply, loginResult(result.account.id, codeAssurance(channel)));
   });
 
   app.post('/interaction/:uid/consent', hidden, async (request, reply) => {

@@ -48,13 +48,18 @@ async function createKey(deps: KeyDeps): Promise<string> {
   return kid;
 }
 
+/** Deletes retired keys whose every token has expired; returns how many (provider.ts reloads when any went). */
+export function dropExpiredKeys(deps: KeyDeps): Promise<number> {
+  const now = deps.clock.now();
+  return deps.store.oidcKeys.deleteRetiredBefore(new Date(now.getTime() - retiredKeyRetentionMs(deps.config)));
+}
+
 /**
  * The keys to publish, the signing one first; creates the first key on a fresh database and drops
  * retired keys whose tokens have all expired. Keys sealed under another TWOSTEP_SECRET are skipped.
  */
 export async function loadSigningKeys(deps: KeyDeps): Promise<{ keys: SigningJwk[]; unreadable: number }> {
-  const now = deps.clock.now();
-  await deps.store.oidcKeys.deleteRetiredBefore(new Date(now.getTime() - retiredKeyRetentionMs(deps.config)));
+  await dropExpiredKeys(deps);
   let rows = await deps.store.oidcKeys.list();
   if (!rows.some((row) => row.retiredAt === null && unseal(keyFor(deps.config), row.privateJwkSealed))) {
     await createKey(deps);

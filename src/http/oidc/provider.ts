@@ -13,7 +13,7 @@ import { authenticate, revokeSession } from '../../flows/sessions.ts';
 import { cookieNames, isSecureDeployment } from '../cookies.ts';
 import { adapterFactory } from './adapter.ts';
 import { ACR_TWO_STEP, requiredAcr, supportedAcrs } from './assurance.ts';
-import { keySetFingerprint, loadSigningKeys, SIGNING_ALG, type SigningJwk } from './keys.ts';
+import { dropExpiredKeys, keySetFingerprint, loadSigningKeys, SIGNING_ALG, type SigningJwk } from './keys.ts';
 import { providerPages } from './provider-pages.ts';
 
 export const OIDC_PATH = '/oidc';
@@ -124,6 +124,12 @@ function configuration(services: Services, keys: SigningJwk[]): Configuration {
       idTokenSigningAlgValues: [SIGNING_ALG],
       userinfoSigningAlgValues: [SIGNING_ALG],
     },
+    // Services are registered with a client secret or as public apps (flows/services.ts), nothing else:
+    // JWT client assertions (client_secret_jwt, private_key_jwt) would be an unused second way to
+    // authenticate, with its own algorithm handling (an `alg: none` assertion among the threats), so
+    // they are not offered. client_secret_post stays: oidc-provider accepts it for a basic client, and
+    // openid-client sends it by default.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -271,9 +277,15 @@ export class OidcRuntime {
     this.#callback(req, res);
   }
 
-  /** Reloads the keys if the stored set changed; sweeps expired provider records. */
+  /**
+   * Reloads the keys if the stored set changed, which includes a retired key whose tokens have all
+   * expired: it is deleted here first, so it leaves the published JWKS within a minute rather than
+   * at the next restart or rotation. Sweeps expired provider records.
+   */
   async tick(): Promise<void> {
+    // oidc-provider stamps its records with the real clock (adapter.ts), so they expire by it.
     await this.#services.store.oidcPayloads.deleteExpired(new Date());
+    await dropExpiredKeys(this.#services);
     const stored = keySetFingerprint(await this.#services.store.oidcKeys.list());
     if (stored === this.#fingerprint) return;
     const { keys } = await loadSigningKeys(this.#services);

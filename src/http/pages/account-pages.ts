@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../../core/errors.ts';
 import { changePassword, rename, updateProfile } from '../../flows/account-changes.ts';
-import { recentActivity } from '../../flows/activity.ts';
+import { type ActivityActor, recentActivity } from '../../flows/activity.ts';
 import type { Services } from '../../flows/context.ts';
 import {
   confirmDeviceVerification,
@@ -332,6 +332,8 @@ async function activityPage(request: FastifyRequest, reply: FastifyReply, servic
     const id = `event.${event}` as TextId;
     return Object.hasOwn(en, id) ? text(id) : event;
   };
+  const by = (actor: ActivityActor): string =>
+    actor.kind === 'staff' ? text('activity.by.staff', { name: actor.name }) : text(`activity.by.${actor.kind}`);
   return layout(
     request,
     view,
@@ -344,10 +346,10 @@ async function activityPage(request: FastifyRequest, reply: FastifyReply, servic
       ? html`<p>${text('activity.empty')}</p>`
       : html`
   <table class="activity">
-    <thead><tr><th scope="col">${text('activity.what')}</th><th scope="col">${text('activity.when')}</th><th scope="col">${text('activity.from')}</th></tr></thead>
+    <thead><tr><th scope="col">${text('activity.what')}</th><th scope="col">${text('activity.by')}</th><th scope="col">${text('activity.when')}</th><th scope="col">${text('activity.from')}</th></tr></thead>
     <tbody>${events.map(
       (e) =>
-        html`<tr><td>${label(e.event)}</td><td><time datetime="${e.at.toISOString()}">${formatTime(view.locale, e.at)}</time></td><td>${e.ip ?? ''} <span class="muted">${describeBrowser(e.userAgent)}</span></td></tr>`,
+        html`<tr><td>${label(e.event)}</td><td>${by(e.by)}</td><td><time datetime="${e.at.toISOString()}">${formatTime(view.locale, e.at)}</time></td><td>${e.ip ?? ''} <span class="muted">${describeBrowser(e.userAgent)}</span></td></tr>`,
     )}</tbody>
   </table>`
   }
