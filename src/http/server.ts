@@ -39,7 +39,9 @@ import { registerForgotPasswordPages } from './pages/forgot-password-pages.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerNotMePage } from './pages/not-me-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
+import { registerPhonePages } from './pages/phone-pages.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
+import { registerRecoveryKeyPages } from './pages/recovery-key-pages.ts';
 import { registerRecoverySignInPages } from './pages/recovery-sign-in-pages.ts';
 import { registerRecoveryKeyDownload } from './pages/recovery-views.ts';
 import { registerTwoStepPages } from './pages/two-step-pages.ts';
@@ -193,6 +195,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerAuthenticatorPages(app, services);
   registerNotMePage(app, services);
   registerEnrolmentPages(app, services);
+  registerPhonePages(app, services);
+  registerRecoveryKeyPages(app, services);
   registerDevicePage(app, services);
   registerLanguagePage(app, services);
   registerOidcInteractions(app, services, oidc);

@@ -124,6 +124,28 @@ export const en = {
   'deviceRemove.body':
     'It stops receiving codes at once. To use it again, you will have to pair it and verify it again.',
   'deviceRemove.submit': 'Remove device',
+  'account.phones': 'Trusted phone numbers',
+  'account.phones.intro':
+    'Numbers we can text a verification code to. A number is trusted once you type in the code we text it.',
+  'account.phones.none': 'No phone numbers yet.',
+  'account.phones.add': 'Add a phone number',
+  'account.phones.removedNotice': 'The phone number was removed.',
+  'phones.title': 'Add a trusted phone number',
+  'phones.lead': 'We text a code to the number. Type it in on the next page, and the number is trusted.',
+  'phoneRemove.title': 'Remove {number}?',
+  'phoneRemove.body':
+    'We stop texting codes to it at once. To use it again, you will have to add it and verify it again.',
+  'phoneRemove.submit': 'Remove phone number',
+  'account.recoveryKey': 'Recovery key',
+  'account.recoveryKey.intro':
+    'Together with your password or a trusted device, your recovery key gets you back into your account. Lost it, or think someone else has seen it? Replace it.',
+  'account.recoveryKey.replace': 'Replace lost key',
+  'account.recoveryKey.saved': 'Your new recovery key is confirmed. The old one no longer works.',
+  'replaceKey.title': 'Replace your recovery key',
+  'replaceKey.lead':
+    'You get a new recovery key. Your current key stops working the moment the new one is made, even if you do not finish these steps.',
+  'replaceKey.submit': 'Make a new recovery key',
+  'replaceKey.cancel': 'Keep my current key',
   'field.code': 'Code',
   'field.deviceName': 'Device name',
   'hint.deviceName': 'How this device appears in your account, for example “Ann’s phone”.',

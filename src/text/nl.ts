@@ -125,6 +125,29 @@ export const nl: Record<TextId, string> = {
   'deviceRemove.body':
     'Het ontvangt meteen geen codes meer. Om het weer te gebruiken, moet u het opnieuw koppelen en verifiëren.',
   'deviceRemove.submit': 'Apparaat verwijderen',
+  'account.phones': 'Vertrouwde telefoonnummers',
+  'account.phones.intro':
+    'Nummers waar we een verificatiecode naartoe kunnen sms’en. Een nummer is vertrouwd zodra u de code typt die we ernaar sturen.',
+  'account.phones.none': 'Nog geen telefoonnummers.',
+  'account.phones.add': 'Een telefoonnummer toevoegen',
+  'account.phones.removedNotice': 'Het telefoonnummer is verwijderd.',
+  'phones.title': 'Een vertrouwd telefoonnummer toevoegen',
+  'phones.lead':
+    'We sturen een code per sms naar het nummer. Typ hem op de volgende pagina in, en het nummer is vertrouwd.',
+  'phoneRemove.title': '{number} verwijderen?',
+  'phoneRemove.body':
+    'We sturen er meteen geen codes meer naartoe. Om het weer te gebruiken, moet u het opnieuw toevoegen en bevestigen.',
+  'phoneRemove.submit': 'Telefoonnummer verwijderen',
+  'account.recoveryKey': 'Herstelsleutel',
+  'account.recoveryKey.intro':
+    'Samen met uw wachtwoord of een vertrouwd apparaat brengt uw herstelsleutel u terug in uw account. Kwijt, of denkt u dat iemand anders hem heeft gezien? Vervang hem.',
+  'account.recoveryKey.replace': 'Verloren sleutel vervangen',
+  'account.recoveryKey.saved': 'Uw nieuwe herstelsleutel is bevestigd. De oude werkt niet meer.',
+  'replaceKey.title': 'Uw herstelsleutel vervangen',
+  'replaceKey.lead':
+    'U krijgt een nieuwe herstelsleutel. Uw huidige sleutel werkt niet meer zodra de nieuwe is gemaakt, ook als u deze stappen niet afmaakt.',
+  'replaceKey.submit': 'Een nieuwe herstelsleutel maken',
+  'replaceKey.cancel': 'Mijn huidige sleutel houden',
   'field.code': 'Code',
   'field.deviceName': 'Naam van het apparaat',
   'hint.deviceName': 'Zo ziet u dit apparaat in uw account, bijvoorbeeld „Telefoon van Ann”.',
