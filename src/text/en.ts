@@ -316,6 +316,7 @@ export const en = {
   'event.password_reset.requested': 'A password reset was requested',
   'event.recovery.key_accepted': 'The recovery key was entered to recover the account',
   'event.recovery.key_failed': 'A wrong recovery key was entered',
+  'event.recovery.paused': 'Recovery paused after too many wrong codes',
   'event.recovery_key.used': 'The recovery key was used and replaced by a new one',
   'event.recovery_key.replaced': 'The recovery key was replaced',
   'device.code.purpose.recovery': 'Account recovery (forgot password)',
@@ -346,6 +347,10 @@ export const en = {
   'error.BODY_TOO_LARGE': 'The request is too large.',
   'error.UNSUPPORTED_MEDIA_TYPE': 'This content type is not supported.',
   'error.TOO_MANY_ATTEMPTS': 'Too many attempts. Wait {seconds} seconds and try again.',
+  'error.ACCOUNT_LOCKED_FOR_NOW':
+    'Too many wrong codes: this account is locked for now. Try again in {seconds} seconds, or reset your password.',
+  'error.RECOVERY_PAUSED':
+    'Too many wrong codes in recoveries of this account: recovery is paused. Try again in {seconds} seconds. Signing in with your password still works.',
   'error.SERVICE_UNAVAILABLE': 'The service is not available right now.',
   'error.EMAIL_DELIVERY_FAILED': 'We could not send the email just now. Try again in a few minutes.',
   'error.INTERNAL': 'Something went wrong on our side.',

@@ -324,6 +324,7 @@ export const nl: Record<TextId, string> = {
   'event.password_reset.requested': 'Er is gevraagd het wachtwoord te herstellen',
   'event.recovery.key_accepted': 'De herstelsleutel is ingevuld om het account te herstellen',
   'event.recovery.key_failed': 'Er is een onjuiste herstelsleutel ingevuld',
+  'event.recovery.paused': 'Herstellen gepauzeerd na te veel onjuiste codes',
   'event.recovery_key.used': 'De herstelsleutel is gebruikt en vervangen door een nieuwe',
   'event.recovery_key.replaced': 'De herstelsleutel is vervangen',
   'device.code.purpose.recovery': 'Accountherstel (wachtwoord vergeten)',
@@ -356,6 +357,10 @@ export const nl: Record<TextId, string> = {
   'error.BODY_TOO_LARGE': 'Het verzoek is te groot.',
   'error.UNSUPPORTED_MEDIA_TYPE': 'Dit inhoudstype wordt niet ondersteund.',
   'error.TOO_MANY_ATTEMPTS': 'Te veel pogingen. Wacht {seconds} seconden en probeer het opnieuw.',
+  'error.ACCOUNT_LOCKED_FOR_NOW':
+    'Te veel verkeerde codes: dit account is voorlopig vergrendeld. Probeer het over {seconds} seconden opnieuw, of stel uw wachtwoord opnieuw in.',
+  'error.RECOVERY_PAUSED':
+    'Te veel verkeerde codes bij het herstellen van dit account: herstellen is gepauzeerd. Probeer het over {seconds} seconden opnieuw. Inloggen met uw wachtwoord werkt nog.',
   'error.SERVICE_UNAVAILABLE': 'De dienst is nu niet beschikbaar.',
   'error.EMAIL_DELIVERY_FAILED': 'We konden de e-mail nu niet versturen. Probeer het over een paar minuten opnieuw.',
   'error.INTERNAL': 'Er ging bij ons iets mis.',
