@@ -111,6 +111,15 @@ describe('wrong codes in forgot password (the recovery key without the password)
     const late = await recoveryCode(pending, rightCode);
     assert.equal(late.statusCode, 429, 'the open recovery cannot go on guessing either');
     assert.equal(late.json().error.code, 'RECOVERY_PAUSED');
+    // In the portal, the open recovery's code page says so too.
+    const browser = new Browser(t);
+    browser.cookies.set('twostep_recovery', pending);
+    const codePage = await browser.get('/forgot-password/code');
+    assert.equal(codePage.statusCode, 429);
+    assert.match(
+      codePage.body,
+      /role="alert">Too many wrong codes in recoveries of this account: recovery is paused\./,
+    );
     const send = await t.request({
       method: 'POST',
       url: '/api/v1/recovery/send',
@@ -215,6 +224,17 @@ describe('an account without two-step verification', () => {
     const right = await answer(t, id, code, {}, bearer(account.token));
     assert.equal(right.statusCode, 429);
     assert.equal(right.json().error.code, 'ACCOUNT_LOCKED_FOR_NOW');
+    // The portal says how long, and does not send an account without a recovery key to the unlock page.
+    const browser = new Browser(t);
+    const page = await browser.postForm('/signin', {
+      _csrf: await browser.formToken('/signin'),
+      email: account.email,
+      password: account.password,
+    });
+    assert.equal(page.statusCode, 429);
+    assert.match(page.body, /this account is locked for now\. Try again in 900 seconds, or reset your password\./);
+    assert.doesNotMatch(page.body, /href="\/unlock"/);
+    assert.match(page.body, /href="\/forgot-password"/);
 
     await requestReset(t, account.email);
     const reset = await resetWithToken(t, tokenOf((await resetLink(t, account.email)) as string), NEW_PASSWORD);
