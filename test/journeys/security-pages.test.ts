@@ -148,6 +148,9 @@ describe('Replace lost key', () => {
     const overview = await browser.get('/account');
     assert.match(overview.body, /<h3 id="recovery-key">Recovery key<\/h3>/);
     assert.match(overview.body, /href="\/account\/recovery-key">Replace lost key/);
+    const twoStep = await browser.get('/account/two-step');
+    assert.match(twoStep.body, /href="\/account\/recovery-key">Replace lost key/, 'the two-step page leads here too');
+    assert.match(twoStep.body, /href="\/account\/phones">Add a phone number/);
 
     const page = await browser.get('/account/recovery-key');
     assert.equal(page.statusCode, 303);

@@ -153,6 +153,10 @@ function statusBody(view: PageView, services: Services, status: TwoStepStatus): 
   if (status.enabled)
     return html`
   <p class="lead">${text('enrol.on.body', { devices: status.trustedDevices, phones: status.verifiedPhones })}</p>
+  <ul>
+    <li><a href="/account/phones">${text('account.phones.add')}</a></li>
+    <li><a href="/account/recovery-key">${text('account.recoveryKey.replace')}</a></li>
+  </ul>
   <p><a class="button danger" href="${BASE}/disable">${text('enrol.on.turnOff')}</a></p>
   <p><a href="/account#security">${text('enrol.done.back')}</a></p>`;
   if (!status.available)
