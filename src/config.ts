@@ -24,6 +24,9 @@ export interface Policy {
   codeLifetimeMinutes: number;
   codeAttemptsPerChallenge: number;
   wrongCodesPerAccount: number;
+  codeLockMinutes: number;
+  codeLockMaxMinutes: number;
+  recoveryPauseHours: number;
   codeSendsPerHour: number;
   codeSendIntervalSeconds: number;
   smsPerAccountPerDay: number;
@@ -381,7 +384,36 @@ export const configFields: readonly Field[] = [
     min: 1,
     max: 100,
     default: '10',
-    description: `consecutive wrong codes, across challenges, before the account locks (NIST cap 100; ${SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT} when CODE_LENGTH=4 and this is not set)`,
+    description: `consecutive wrong codes, across challenges, before the account locks (NIST cap 100; ${SHORT_CODE_BUDGETS.WRONG_CODES_PER_ACCOUNT} when CODE_LENGTH=4 and this is not set); with two-step verification the lock lasts until the recovery key opens it, without it is timed (CODE_LOCK_MINUTES)`,
+  },
+  {
+    key: 'policy.codeLockMinutes',
+    env: 'CODE_LOCK_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 1440,
+    default: '15',
+    description:
+      'an account without two-step verification that spent its wrong-code budget is locked this long; each further lock within 30 days doubles it, up to CODE_LOCK_MAX_MINUTES',
+  },
+  {
+    key: 'policy.codeLockMaxMinutes',
+    env: 'CODE_LOCK_MAX_MINUTES',
+    kind: 'int',
+    min: 1,
+    max: 43200,
+    default: '1440',
+    description: 'the longest timed lock of an account without two-step verification',
+  },
+  {
+    key: 'policy.recoveryPauseHours',
+    env: 'RECOVERY_PAUSE_HOURS',
+    kind: 'int',
+    min: 1,
+    max: 720,
+    default: '24',
+    description:
+      'wrong codes in forgot-password recoveries (after the recovery key) never lock the account; WRONG_CODES_PER_ACCOUNT of them within this many hours pause its recoveries until they are this old',
   },
   {
     key: 'policy.codeSendsPerHour',

@@ -13,3 +13,13 @@ export function delayAfterFailures(failures: number, rule: ThrottleRule): number
   const exponent = Math.min(failures - rule.freeFailures, 30);
   return Math.min(2 ** exponent, rule.maxDelaySeconds);
 }
+
+/**
+ * How long the `lockNumber`-th timed lock (1, 2, …) of an account without two-step verification lasts
+ * after it spent its wrong-code budget (SPEC §3.11: "unlocks after a timed lock, growing, bounded"):
+ * the first lasts `firstMs`, each further one twice the one before, never longer than `maxMs`.
+ */
+export function timedLockMs(lockNumber: number, firstMs: number, maxMs: number): number {
+  const exponent = Math.min(Math.max(lockNumber, 1) - 1, 30);
+  return Math.min(firstMs * 2 ** exponent, maxMs);
+}

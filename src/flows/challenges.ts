@@ -13,12 +13,22 @@ import { pushCountKey } from './channels/device-channel.ts';
 import { codesReplacedByKeys } from './channels/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
+import {
+  assertNoTimedLock,
+  assertRecoveryOpen,
+  countWrongCode,
+  countWrongRecoveryCode,
+  forgiveWrongCodes,
+} from './wrong-codes.ts';
 
 export type ChallengePurpose = 'verify_device' | 'verify_phone' | 'sign_in' | 'step_up' | 'recovery';
 
-/** Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct password or recovery key. */
-const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up', 'recovery']);
-const WRONG_CODES_WINDOW_MS = 30 * 24 * 60 * MINUTE;
+/**
+ * Purposes whose wrong codes count against the account's budget (SPEC §5): they follow a correct
+ * password. Not `recovery`: its code follows the recovery key alone, so its wrong codes count in the
+ * recovery budget instead and can never lock the owner out (wrong-codes.ts).
+ */
+const ACCOUNT_BUDGET_PURPOSES = new Set<string>(['sign_in', 'step_up']);
 /**
  * Purposes an authenticator-app code can answer: where a trusted device or phone proves "something you
  * have" (the second step of a sign-in, a step-up, and the code after the recovery key, SPEC §3.7).
@@ -161,28 +171,6 @@ export async function replaceChallengeCode(services: Services, challenge: Challe
 }
 
 /**
- * Counts a wrong second step against the account (a code, or a recovery key typed after the
- * password); at the limit the account is locked (SPEC §3.11).
- */
-export async function countWrongCode(services: Services, accountId: string, ctx: RequestContext): Promise<void> {
-  const wrong = await services.kv.increment(`codes:wrong:${accountId}`, WRONG_CODES_WINDOW_MS);
-  if (wrong < services.config.policy.wrongCodesPerAccount) return;
-  const now = services.clock.now();
-  await services.store.transaction(async (tx) => {
-    if (await tx.accounts.lock(accountId, now)) {
-      await tx.audit.record({
-        accountId,
-        actor: 'system',
-        event: 'account.locked',
-        at: now,
-        ...origin(ctx),
-        details: { wrongCodes: wrong },
-      });
-    }
-  });
-}
-
-/**
  * An answer to a challenge that is not a code: a security key's signature, a device's approval. Each
  * kind lives in its own module and says which purposes it may answer; `check` claims the proof (once,
  * atomically) and is only called while the challenge looks open.
@@ -231,6 +219,9 @@ export async function answerChallenge(
   const challenge = await store.challenges.find(challengeId);
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
+  // While a timed lock runs, no answer is even checked: the lock bounds the guessing, not just the count.
+  if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await assertNoTimedLock(services, accountId);
+  if (challenge.purpose === 'recovery') await assertRecoveryOpen(services, accountId);
   const rawCode = typeof answer === 'string' ? answer : '';
   const code = typeof answer === 'string' ? normalizeCode(rawCode, config.policy.codeLength) : undefined;
   const sentCodeMatches = (stored: string | null) =>
@@ -293,7 +284,7 @@ export async function answerChallenge(
     return result;
   });
   if (outcome.result === 'completed') {
-    if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await services.kv.delete(`codes:wrong:${accountId}`);
+    if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await forgiveWrongCodes(services, accountId);
     // The push cap counts since the last accepted code (device-channel.ts).
     await services.kv.delete(pushCountKey(accountId));
     await store.devicePushes.removeForChallenge(challengeId);
@@ -307,6 +298,8 @@ export async function answerChallenge(
   }
   if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))
     await countWrongCode(services, accountId, ctx);
+  if (outcome.result === 'wrong' && challenge.purpose === 'recovery')
+    await countWrongRecoveryCode(services, accountId, ctx);
   if (outcome.result === 'wrong') throw new AppError('CODE_WRONG', { detail: { attemptsLeft: outcome.attemptsLeft } });
   if (outcome.reason === 'expired') throw new AppError('CODE_EXPIRED');
   if (outcome.reason === 'missing') throw new AppError('NOT_FOUND');

@@ -35,6 +35,16 @@ export function phoneView(phone: Phone): PhoneView {
 
 const MAX_PHONES = 5;
 
+/** The phone a verification challenge of this account is about; NOT_FOUND for anyone else's. */
+export async function phoneOfChallenge(services: Services, accountId: string, challengeId: string): Promise<PhoneView> {
+  const challenge = await services.store.challenges.find(challengeId);
+  if (!challenge || challenge.accountId !== accountId || challenge.purpose !== 'verify_phone')
+    throw new AppError('NOT_FOUND');
+  const phone = await services.store.phones.find(challenge.subject ?? '');
+  if (!phone || phone.accountId !== accountId) throw new AppError('NOT_FOUND');
+  return phoneView(phone);
+}
+
 export async function listPhones(services: Services, accountId: string): Promise<PhoneView[]> {
   return (await services.store.phones.listForAccount(accountId)).map(phoneView);
 }

@@ -2,6 +2,7 @@
 // trusted, a code. No session of any kind exists until every required step passed (SECURITY.md item 10):
 // the password step yields only a challenge, whose id is single-use and dies with the challenge. Unknown emails, wrong passwords and
 // malformed emails get the same answer after the same argon2 work (SECURITY.md item 35).
+
 import { normalizeEmail } from '../core/account-fields.ts';
 import { DAY, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
@@ -23,6 +24,7 @@ import { claimPasswordAttempt } from './password-throttle.ts';
 import { requestOrigin } from './request-origin.ts';
 import { startSession } from './sessions.ts';
 import { sendVerificationEmail } from './sign-up.ts';
+import { assertNoTimedLock } from './wrong-codes.ts';
 
 export interface SignedIn {
   status: 'signed_in';
@@ -87,6 +89,7 @@ export async function signIn(
     await store.accounts.upgradePasswordHash(account.id, await hasher.hash(input.password));
   }
   if (account.state === 'locked') throw new AppError('ACCOUNT_LOCKED');
+  await assertNoTimedLock(services, account.id);
   if (account.two_step_enabled_at && !(await isTrustedBrowser(services, account.id, input.trustedBrowser))) {
     const channels = await listChannels(services, account.id);
     const challenge = await openChallenge(services, { accountId: account.id, purpose: 'sign_in' }, ctx);

@@ -40,7 +40,9 @@ import { registerForgotPasswordPages } from './pages/forgot-password-pages.ts';
 import { registerLanguagePage } from './pages/language-page.ts';
 import { registerNotMePage } from './pages/not-me-page.ts';
 import { registerOutbox } from './pages/outbox-page.ts';
+import { registerPhonePages } from './pages/phone-pages.ts';
 import { registerPublicPages } from './pages/public-pages.ts';
+import { registerRecoveryKeyPages } from './pages/recovery-key-pages.ts';
 import { registerRecoverySignInPages } from './pages/recovery-sign-in-pages.ts';
 import { registerRecoveryKeyDownload } from './pages/recovery-views.ts';
 import { registerSecurityKeyPages } from './pages/security-key-pages.ts';
@@ -199,6 +201,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerSecurityKeyPages(app, services);
   registerNotMePage(app, services);
   registerEnrolmentPages(app, services);
+  registerPhonePages(app, services);
+  registerRecoveryKeyPages(app, services);
   registerDevicePage(app, services);
   registerLanguagePage(app, services);
   registerOidcInteractions(app, services, oidc);

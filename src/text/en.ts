@@ -125,6 +125,28 @@ export const en = {
   'deviceRemove.body':
     'It stops receiving codes at once. To use it again, you will have to pair it and verify it again.',
   'deviceRemove.submit': 'Remove device',
+  'account.phones': 'Trusted phone numbers',
+  'account.phones.intro':
+    'Numbers we can text a verification code to. A number is trusted once you type in the code we text it.',
+  'account.phones.none': 'No phone numbers yet.',
+  'account.phones.add': 'Add a phone number',
+  'account.phones.removedNotice': 'The phone number was removed.',
+  'phones.title': 'Add a trusted phone number',
+  'phones.lead': 'We text a code to the number. Type it in on the next page, and the number is trusted.',
+  'phoneRemove.title': 'Remove {number}?',
+  'phoneRemove.body':
+    'We stop texting codes to it at once. To use it again, you will have to add it and verify it again.',
+  'phoneRemove.submit': 'Remove phone number',
+  'account.recoveryKey': 'Recovery key',
+  'account.recoveryKey.intro':
+    'Together with your password or a trusted device, your recovery key gets you back into your account. Lost it, or think someone else has seen it? Replace it.',
+  'account.recoveryKey.replace': 'Replace lost key',
+  'account.recoveryKey.saved': 'Your new recovery key is confirmed. The old one no longer works.',
+  'replaceKey.title': 'Replace your recovery key',
+  'replaceKey.lead':
+    'You get a new recovery key. Your current key stops working the moment the new one is made, even if you do not finish these steps.',
+  'replaceKey.submit': 'Make a new recovery key',
+  'replaceKey.cancel': 'Keep my current key',
   'field.code': 'Code',
   'field.deviceName': 'Device name',
   'hint.deviceName': 'How this device appears in your account, for example “Ann’s phone”.',
@@ -309,6 +331,7 @@ export const en = {
   'event.password_reset.requested': 'A password reset was requested',
   'event.recovery.key_accepted': 'The recovery key was entered to recover the account',
   'event.recovery.key_failed': 'A wrong recovery key was entered',
+  'event.recovery.paused': 'Recovery paused after too many wrong codes',
   'event.recovery_key.used': 'The recovery key was used and replaced by a new one',
   'event.recovery_key.replaced': 'The recovery key was replaced',
   'device.code.purpose.recovery': 'Account recovery (forgot password)',
@@ -339,6 +362,10 @@ export const en = {
   'error.BODY_TOO_LARGE': 'The request is too large.',
   'error.UNSUPPORTED_MEDIA_TYPE': 'This content type is not supported.',
   'error.TOO_MANY_ATTEMPTS': 'Too many attempts. Wait {seconds} seconds and try again.',
+  'error.ACCOUNT_LOCKED_FOR_NOW':
+    'Too many wrong codes: this account is locked for now. Try again in {seconds} seconds, or reset your password.',
+  'error.RECOVERY_PAUSED':
+    'Too many wrong codes in recoveries of this account: recovery is paused. Try again in {seconds} seconds. Signing in with your password still works.',
   'error.SERVICE_UNAVAILABLE': 'The service is not available right now.',
   'error.EMAIL_DELIVERY_FAILED': 'We could not send the email just now. Try again in a few minutes.',
   'error.INTERNAL': 'Something went wrong on our side.',

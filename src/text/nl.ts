@@ -126,6 +126,29 @@ export const nl: Record<TextId, string> = {
   'deviceRemove.body':
     'Het ontvangt meteen geen codes meer. Om het weer te gebruiken, moet u het opnieuw koppelen en verifiëren.',
   'deviceRemove.submit': 'Apparaat verwijderen',
+  'account.phones': 'Vertrouwde telefoonnummers',
+  'account.phones.intro':
+    'Nummers waar we een verificatiecode naartoe kunnen sms’en. Een nummer is vertrouwd zodra u de code typt die we ernaar sturen.',
+  'account.phones.none': 'Nog geen telefoonnummers.',
+  'account.phones.add': 'Een telefoonnummer toevoegen',
+  'account.phones.removedNotice': 'Het telefoonnummer is verwijderd.',
+  'phones.title': 'Een vertrouwd telefoonnummer toevoegen',
+  'phones.lead':
+    'We sturen een code per sms naar het nummer. Typ hem op de volgende pagina in, en het nummer is vertrouwd.',
+  'phoneRemove.title': '{number} verwijderen?',
+  'phoneRemove.body':
+    'We sturen er meteen geen codes meer naartoe. Om het weer te gebruiken, moet u het opnieuw toevoegen en bevestigen.',
+  'phoneRemove.submit': 'Telefoonnummer verwijderen',
+  'account.recoveryKey': 'Herstelsleutel',
+  'account.recoveryKey.intro':
+    'Samen met uw wachtwoord of een vertrouwd apparaat brengt uw herstelsleutel u terug in uw account. Kwijt, of denkt u dat iemand anders hem heeft gezien? Vervang hem.',
+  'account.recoveryKey.replace': 'Verloren sleutel vervangen',
+  'account.recoveryKey.saved': 'Uw nieuwe herstelsleutel is bevestigd. De oude werkt niet meer.',
+  'replaceKey.title': 'Uw herstelsleutel vervangen',
+  'replaceKey.lead':
+    'U krijgt een nieuwe herstelsleutel. Uw huidige sleutel werkt niet meer zodra de nieuwe is gemaakt, ook als u deze stappen niet afmaakt.',
+  'replaceKey.submit': 'Een nieuwe herstelsleutel maken',
+  'replaceKey.cancel': 'Mijn huidige sleutel houden',
   'field.code': 'Code',
   'field.deviceName': 'Naam van het apparaat',
   'hint.deviceName': 'Zo ziet u dit apparaat in uw account, bijvoorbeeld „Telefoon van Ann”.',
@@ -317,6 +340,7 @@ export const nl: Record<TextId, string> = {
   'event.password_reset.requested': 'Er is gevraagd het wachtwoord te herstellen',
   'event.recovery.key_accepted': 'De herstelsleutel is ingevuld om het account te herstellen',
   'event.recovery.key_failed': 'Er is een onjuiste herstelsleutel ingevuld',
+  'event.recovery.paused': 'Herstellen gepauzeerd na te veel onjuiste codes',
   'event.recovery_key.used': 'De herstelsleutel is gebruikt en vervangen door een nieuwe',
   'event.recovery_key.replaced': 'De herstelsleutel is vervangen',
   'device.code.purpose.recovery': 'Accountherstel (wachtwoord vergeten)',
@@ -349,6 +373,10 @@ export const nl: Record<TextId, string> = {
   'error.BODY_TOO_LARGE': 'Het verzoek is te groot.',
   'error.UNSUPPORTED_MEDIA_TYPE': 'Dit inhoudstype wordt niet ondersteund.',
   'error.TOO_MANY_ATTEMPTS': 'Te veel pogingen. Wacht {seconds} seconden en probeer het opnieuw.',
+  'error.ACCOUNT_LOCKED_FOR_NOW':
+    'Te veel verkeerde codes: dit account is voorlopig vergrendeld. Probeer het over {seconds} seconden opnieuw, of stel uw wachtwoord opnieuw in.',
+  'error.RECOVERY_PAUSED':
+    'Te veel verkeerde codes bij het herstellen van dit account: herstellen is gepauzeerd. Probeer het over {seconds} seconden opnieuw. Inloggen met uw wachtwoord werkt nog.',
   'error.SERVICE_UNAVAILABLE': 'De dienst is nu niet beschikbaar.',
   'error.EMAIL_DELIVERY_FAILED': 'We konden de e-mail nu niet versturen. Probeer het over een paar minuten opnieuw.',
   'error.INTERNAL': 'Er ging bij ons iets mis.',

@@ -1,4 +1,4 @@
-// The new account pages in a real browser: the profile forms, the email change (its own page, the
+// The new account pages in a real browser: the profile forms, a trusted phone number, the email change (its own page, the
 // link in the outbox, the confirm button) and "This wasn't me" from a security email. Every page must
 // load without console or CSP errors, be usable with a screen reader and fit a phone screen.
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import {
   waitForHeading,
 } from '../helpers/browser.ts';
 import { createVerifiedAccount, outboxFor } from '../helpers/journeys.ts';
+import { smsCode, uniqueMobile } from '../helpers/two-step.ts';
 
 const { server, openContext } = browserSuite();
 
@@ -39,6 +40,25 @@ describe('changing the profile and the email address, then "This wasn\'t me", in
       await page.getByRole('status').filter({ hasText: 'Your country or region was saved.' }).waitFor();
       assert.match(await page.locator('#profile').innerText(), /Belgium/);
       assert.match(await page.locator('#profile').innerText(), /July 9, 1981/);
+    });
+
+    await step('Password & Security adds a trusted phone number with the code texted to it', async () => {
+      const number = uniqueMobile();
+      await page.getByRole('link', { name: 'Add a phone number' }).click();
+      await waitForHeading(page, 'Add a trusted phone number');
+      await assertAccessible(page);
+      await assertScreenshots(page, 'account-add-phone');
+      await page.getByLabel('Phone number').fill(number);
+      await page.getByRole('button', { name: 'Text me a code' }).click();
+      await waitForHeading(page, 'Enter the code we texted you');
+      await assertAccessible(page);
+      await page.getByLabel('Code').fill(await smsCode(server(), number));
+      await page.getByRole('button', { name: 'Verify phone number' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Your phone number •••• ${number.slice(-2)} is verified.` })
+        .waitFor();
+      assert.match(await page.locator('#security').innerText(), /Verified/);
     });
 
     await step('the email page sends a link to the new address', async () => {

@@ -3,6 +3,7 @@
 // for accounts with it, and the rules an attacker would test: one-time, expiring, superseded links,
 // a forged Host header, steps skipped, reordered or replayed, key typos and key guessing.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { normalizeRecoveryKey } from '../../src/core/recovery-key.ts';
 import { startTestApp, type TestApp, uniqueEmail } from '../helpers/app.ts';
@@ -350,5 +351,117 @@ describe('forgot password cannot flood a mailbox or be sprayed', () => {
     assert.equal(refused.statusCode, 429);
     assert.equal(refused.json().error.code, 'TOO_MANY_ATTEMPTS');
     await limited.app.services.background.drain();
+  });
+});
+
+describe('what a reset ends, and what is stored of its token', () => {
+  const trustCookieOf = (response: { headers: Record<string, unknown> }): string => {
+    const value = String(response.headers['set-cookie']).match(/twostep_trusted=([^;]+)/)?.[1];
+    assert.ok(value, 'a trusted-browser cookie');
+    return `twostep_trusted=${value}`;
+  };
+
+  test('a recovery with the key and a code ends every session, trusted browser and app-specific password', async () => {
+    const owner = await enrolTwoStep(t);
+    const challenge = await passwordStep(t, owner.email, owner.password);
+    const sms = challenge.channels.find((c) => c.type === 'sms');
+    await sendCode(t, challenge.id, sms?.id ?? '');
+    const trusted = await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${challenge.id}/verify`,
+      payload: { code: await smsCode(t, owner.phone), trustBrowser: true },
+    });
+    assert.equal(trusted.statusCode, 200, trusted.body);
+    const cookie = trustCookieOf(trusted);
+    const skipped = await t.request({
+      method: 'POST',
+      url: '/api/v1/signin',
+      payload: { email: owner.email, password: owner.password },
+      headers: { cookie },
+    });
+    assert.equal(skipped.json().status, 'signed_in', 'before the reset the browser skips the code');
+    const app = await t.request({
+      method: 'POST',
+      url: '/api/v1/app-passwords',
+      headers: bearer(owner.token),
+      payload: { label: 'Old mail client' },
+    });
+    assert.equal(app.statusCode, 201, app.body);
+    const legacyValid = async (): Promise<boolean> =>
+      (
+        await t.request({
+          method: 'POST',
+          url: '/api/v1/legacy/verify',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${owner.email}:${app.json().password}`).toString('base64')}`,
+          },
+        })
+      ).json().valid;
+    assert.equal(await legacyValid(), true);
+
+    const sessions = [owner.token, trusted.json().token, skipped.json().token] as string[];
+    for (const token of sessions) assert.equal((await me(token)).statusCode, 200, 'a live session before the reset');
+
+    const recoveryToken = await recoverToCodeVerified(t, owner);
+    assert.equal((await finishRecovery(t, recoveryToken, NEW_PASSWORD)).statusCode, 200);
+
+    for (const token of sessions) assert.equal((await me(token)).statusCode, 401, 'every session ended');
+    assert.equal(await legacyValid(), false, 'the app-specific password ended');
+    // The browser that was trusted must give the code again, with the new password.
+    await passwordStep(t, owner.email, NEW_PASSWORD, cookie);
+  });
+
+  test('the emailed link ends every session of the account, API and portal alike', async () => {
+    const account = await createVerifiedAccount(t);
+    const api = await signInToken(t, account.email);
+    const portal = await signInToken(t, account.email);
+    assert.equal((await me(api)).statusCode, 200);
+    const before = await t.request({
+      method: 'GET',
+      url: '/account',
+      headers: { accept: 'text/html', cookie: `twostep_session=${portal}` },
+    });
+    assert.equal(before.statusCode, 200, 'the portal session works before the reset');
+    await requestReset(t, account.email);
+    const reset = await resetWithToken(t, tokenOf((await resetLink(t, account.email)) as string), NEW_PASSWORD);
+    assert.equal(reset.statusCode, 200, reset.body);
+    assert.equal((await me(api)).statusCode, 401);
+    const page = await t.request({
+      method: 'GET',
+      url: '/account',
+      headers: { accept: 'text/html', cookie: `twostep_session=${portal}` },
+    });
+    assert.equal(page.statusCode, 303, 'the portal session is gone too');
+    assert.equal(page.headers.location, '/signin');
+  });
+
+  /** The account_recoveries row of a token: only its id and a SHA-256 of its secret may be stored. */
+  async function assertStoredHashed(token: string, accountId: string): Promise<void> {
+    const [id, secret] = token.split('.');
+    assert.ok(id && secret);
+    assert.ok(Buffer.from(secret, 'base64url').length >= 16, 'at least 128 random bits');
+    const rows = await t.database.db
+      .selectFrom('account_recoveries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .execute();
+    const row = rows.find((r) => r.id === id);
+    assert.ok(row, 'the row is found by the id part');
+    assert.equal(row.secret_hash, createHash('sha256').update(secret).digest('base64url'));
+    assert.ok(!JSON.stringify(rows).includes(secret), 'the secret itself is nowhere in the table');
+  }
+
+  test('the emailed reset token and the recovery token are stored only as hashes', async () => {
+    const account = await createVerifiedAccount(t);
+    await requestReset(t, account.email);
+    const emailed = tokenOf((await resetLink(t, account.email)) as string);
+    const stored = await t.app.services.store.accounts.findByEmail(account.email);
+    await assertStoredHashed(emailed, stored?.id as string);
+
+    const owner = await enrolTwoStep(t);
+    const started = await startRecovery(t, owner.email, owner.recoveryKey);
+    assert.equal(started.statusCode, 200, started.body);
+    const ownerRow = await t.app.services.store.accounts.findByEmail(owner.email);
+    await assertStoredHashed(started.json().recoveryToken, ownerRow?.id as string);
   });
 });

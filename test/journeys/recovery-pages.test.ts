@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createVerifiedAccount } from '../helpers/journeys.ts';
 import { resetLink } from '../helpers/recovery.ts';
-import { enrolTwoStep } from '../helpers/two-step.ts';
+import { enrolTwoStep, smsCode } from '../helpers/two-step.ts';
 import { Browser } from '../security/support.ts';
 
 const NEW_PASSWORD = 'amber lantern drifts slowly';
@@ -108,5 +108,71 @@ describe('recovery pages', () => {
     assert.equal(unlocked.statusCode, 200, unlocked.body.slice(0, 300));
     assert.ok(browser.session());
     assert.equal((await t.app.services.store.accounts.findByEmail(account.email))?.state, 'active');
+  });
+
+  test('the key, the code and the new password: no portal step can be skipped, reordered or replayed', async () => {
+    const account = await enrolTwoStep(t);
+    const browser = new Browser(t);
+    const csrf = await browser.formToken('/forgot-password/key');
+    const passwordUnchanged = async () => {
+      const signIn = await t.request({
+        method: 'POST',
+        url: '/api/v1/signin',
+        payload: { email: account.email, password: account.password },
+      });
+      assert.equal(signIn.json().status, 'two_step_required', 'the old password still works');
+    };
+
+    // Before the key: neither the code nor the new password is taken.
+    const codeFirst = await browser.postForm('/forgot-password/code', { _csrf: csrf, code: '123456' });
+    assert.equal(codeFirst.statusCode, 303);
+    assert.equal(codeFirst.headers.location, '/forgot-password/key');
+    const passwordFirst = await browser.postForm('/forgot-password/new-password', {
+      _csrf: csrf,
+      newPassword: NEW_PASSWORD,
+    });
+    assert.ok(passwordFirst.statusCode >= 400, String(passwordFirst.statusCode));
+    assert.equal(browser.session(), undefined);
+    await passwordUnchanged();
+
+    // After the key, the new password still waits for the code.
+    const key = await browser.postForm('/forgot-password/key', {
+      _csrf: csrf,
+      email: account.email,
+      recoveryKey: account.recoveryKey,
+    });
+    assert.equal(key.headers.location, '/forgot-password/code');
+    const recoveryCookie = browser.cookies.get('twostep_recovery');
+    assert.ok(recoveryCookie);
+    const skipped = await browser.postForm('/forgot-password/new-password', { _csrf: csrf, newPassword: NEW_PASSWORD });
+    assert.equal(skipped.statusCode, 409);
+    assert.match(skipped.body, /role="alert"/);
+    assert.equal((await browser.get('/forgot-password/new-password')).headers.location, '/forgot-password/key');
+    await passwordUnchanged();
+
+    // The code, then the password; a replay of either is refused.
+    const codePage = await browser.get('/forgot-password/code');
+    const channel = /name="channel" value="(sms:[^"]+)"/.exec(codePage.body)?.[1];
+    assert.ok(channel, 'the code page offers the trusted phone');
+    await browser.postForm('/forgot-password/code/send', { _csrf: csrf, channel });
+    const code = await smsCode(t, account.phone);
+    const verified = await browser.postForm('/forgot-password/code', { _csrf: csrf, code });
+    assert.equal(verified.headers.location, '/forgot-password/new-password');
+    const codeAgain = await browser.postForm('/forgot-password/code', { _csrf: csrf, code });
+    assert.equal(codeAgain.headers.location, '/forgot-password/key', 'the code step is over');
+    const done = await browser.postForm('/forgot-password/new-password', { _csrf: csrf, newPassword: NEW_PASSWORD });
+    assert.equal(done.statusCode, 200, done.body.slice(0, 300));
+    browser.cookies.set('twostep_recovery', recoveryCookie);
+    const replayed = await browser.postForm('/forgot-password/new-password', {
+      _csrf: csrf,
+      newPassword: 'yet another passphrase here',
+    });
+    assert.equal(replayed.statusCode, 409, 'the finished recovery cannot set a password again');
+    const signIn = await t.request({
+      method: 'POST',
+      url: '/api/v1/signin',
+      payload: { email: account.email, password: NEW_PASSWORD },
+    });
+    assert.equal(signIn.json().status, 'two_step_required', 'the password of the one finished recovery holds');
   });
 });

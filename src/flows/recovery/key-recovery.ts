@@ -11,6 +11,7 @@ import { answerChallenge, type IssuedChallenge, onChallengeCompleted, openChalle
 import '../channels/all.ts';
 import { type Channel, listChannels } from '../channels/index.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
+import { assertRecoveryOpen } from '../wrong-codes.ts';
 import {
   afterRecovery,
   applyNewPassword,
@@ -48,6 +49,8 @@ export async function startKeyRecovery(
     throw new AppError('RECOVERY_KEY_WRONG');
   }
   if (account.state === 'disabled') throw new AppError('ACCOUNT_DISABLED');
+  // Only someone with the key learns that its recoveries are paused.
+  await assertRecoveryOpen(services, account.id);
   const token = issueToken();
   const challenge = await openChallenge(
     services,
@@ -86,6 +89,7 @@ onChallengeCompleted('recovery', async (services, tx, challenge) => {
 export async function recoveryChallengeId(services: Services, token: string): Promise<string> {
   const recovery = await findRecovery(services, token, 'recovery_key');
   if (recovery.step !== 'key_verified' || !recovery.challengeId) throw new AppError('RECOVERY_STEP_INVALID');
+  await assertRecoveryOpen(services, recovery.accountId);
   return recovery.challengeId;
 }
 

@@ -13,6 +13,7 @@ import { origin, type RequestContext, type Services } from '../context.ts';
 import { notifyOwner } from '../notify.ts';
 import { forgivePasswordFailures } from '../password-throttle.ts';
 import { requestOrigin } from '../request-origin.ts';
+import { endWrongCodeLocks } from '../wrong-codes.ts';
 
 /** Checks the new password against the policy and hashes it, before anything is written. */
 export async function hashNewPassword(services: Services, account: Account, newPassword: string): Promise<string> {
@@ -81,7 +82,7 @@ export async function afterRecovery(
   notice: 'passwordReset' | 'recoveryKeyUsed',
 ): Promise<void> {
   await forgivePasswordFailures(services, account.email);
-  await services.kv.delete(`codes:wrong:${account.id}`);
+  await endWrongCodeLocks(services, account.id);
   const where = requestOrigin(ctx.ip, ctx.userAgent, services.clock.now());
   await notifyOwner(services, account, notice, { browser: where.browser, ip: where.ip, place: where.place }).catch(
     (error: unknown) => services.log.warn({ err: error, account: account.id }, 'recovery notice could not be sent'),

@@ -7,11 +7,11 @@
 import { normalizeEmail } from '../../core/account-fields.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Account } from '../../store/accounts.ts';
-import { countWrongCode } from '../challenges.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
 import { claimPasswordAttempt } from '../password-throttle.ts';
 import { startSession } from '../sessions.ts';
 import type { SignedIn } from '../sign-in.ts';
+import { countWrongCode } from '../wrong-codes.ts';
 import { afterRecovery, replaceSpentRecoveryKey } from './new-password.ts';
 import { checkRecoveryKey } from './recovery-key-check.ts';
 

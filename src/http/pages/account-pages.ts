@@ -13,6 +13,7 @@ import {
   startDeviceVerification,
 } from '../../flows/devices.ts';
 import { setNumberMatching } from '../../flows/number-matching.ts';
+import { listPhones, type PhoneView } from '../../flows/phones.ts';
 import { listSessions, revokeSession, signOut } from '../../flows/sessions.ts';
 import { requireRecentTwoStep } from '../../flows/step-up.ts';
 import { type TwoStepStatus, twoStepStatus } from '../../flows/two-step.ts';
@@ -37,6 +38,8 @@ const NOTICES: Record<string, TextId> = {
   'device-removed': 'account.devices.removedNotice',
   'two-step-off': 'account.twoStep.offNotice',
   'number-matching': 'account.numberMatching.saved',
+  'phone-removed': 'account.phones.removedNotice',
+  'recovery-key': 'account.recoveryKey.saved',
 };
 
 /**
@@ -93,6 +96,9 @@ async function accountPage(
   const devices = await listDevices(services, account.id);
   // "…?trusted=<device id>" after a verification: the notice names the device.
   const trustedNow = devices.find((d) => d.trusted && d.id === query.trusted);
+  const phones = await listPhones(services, account.id);
+  // "…?phone=<phone id>" after a phone number was verified: the notice names the (masked) number.
+  const phoneNow = phones.find((p) => p.verified && p.id === query.phone);
   const errorText = (error?: AppError): string | undefined =>
     error ? text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
   const country = new Intl.DisplayNames([view.locale], { type: 'region' }).of(account.country) ?? account.country;
@@ -105,7 +111,15 @@ async function accountPage(
     html`
 <h1>${text('account.title')}</h1>
 <p class="muted intro">${text('account.hello', { email: account.email })}</p>
-${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNotice', { device: trustedNow.name }) : undefined)}
+${noticeBox(
+  notice
+    ? text(notice)
+    : trustedNow
+      ? text('account.devices.trustedNotice', { device: trustedNow.name })
+      : phoneNow
+        ? text('enrol.devices.phoneNotice', { number: phoneNow.number })
+        : undefined,
+)}
 <section class="card" id="profile">
   <h2>${text('account.profile')}</h2>
   <dl class="facts">
@@ -171,6 +185,8 @@ ${noticeBox(notice ? text(notice) : trustedNow ? text('account.devices.trustedNo
   </ul>
   <p><a href="/account/activity">${text('nav.activity')}</a></p>
   ${deviceList(view, devices)}
+  ${phoneList(view, phones)}
+  ${twoStep.enabled ? recoveryKeyRow(view) : ''}
   <h3 id="app-passwords">${text('account.appPasswords')}</h3>
   <p class="muted">${text('account.appPasswords.intro')}</p>
   <p><a href="/account/app-passwords">${text('account.appPasswords.manage')}</a></p>
@@ -251,6 +267,33 @@ function deviceList(view: PageView, devices: DeviceView[]): Html {
         )}</ul>`
   }
   <p><a href="/device">${text('account.devices.useThisBrowser')}</a></p>`;
+}
+
+/** "Trusted phone numbers" in Password & Security: each number (masked) with its state and Remove; Add. */
+function phoneList(view: PageView, phones: PhoneView[]): Html {
+  const { text } = view;
+  return html`<h3 id="phones">${text('account.phones')}</h3>
+  <p class="muted">${text('account.phones.intro')}</p>
+  ${
+    phones.length === 0
+      ? html`<p>${text('account.phones.none')}</p>`
+      : html`<ul class="devices">${phones.map(
+          (p) => html`<li>
+        <span class="device-facts"><strong>${p.number}</strong><span class="muted">${text('enrol.devices.phoneAdded', { when: formatTime(view.locale, p.addedAt) })}</span></span>
+        <span class="badge ${p.verified ? 'ok' : 'pending'}">${p.verified ? text('enrol.devices.phoneVerified') : text('enrol.devices.phoneNotVerified')}</span>
+        <span class="actions"><a class="button secondary" href="/account/phones/${p.id}/remove" aria-label="${text('account.devices.remove')}: ${p.number}">${text('account.devices.remove')}</a></span>
+      </li>`,
+        )}</ul>`
+  }
+  <p><a href="/account/phones">${text('account.phones.add')}</a></p>`;
+}
+
+/** The recovery key of a two-step account: never shown again, only replaced. */
+function recoveryKeyRow(view: PageView): Html {
+  const { text } = view;
+  return html`<h3 id="recovery-key">${text('account.recoveryKey')}</h3>
+  <p class="muted">${text('account.recoveryKey.intro')}</p>
+  <p><a class="button secondary" href="/account/recovery-key">${text('account.recoveryKey.replace')}</a></p>`;
 }
 
 async function ownDeviceView(services: Services, accountId: string, deviceId: string): Promise<DeviceView> {

@@ -8,7 +8,7 @@ import { AppError, isAppError } from '../../core/errors.ts';
 import { normalizeRecoveryKey } from '../../core/recovery-key.ts';
 import type { Services } from '../../flows/context.ts';
 import { type DeviceView, listDevices } from '../../flows/devices.ts';
-import { addPhone, confirmPhone, listPhones, type PhoneView, phoneView } from '../../flows/phones.ts';
+import { addPhone, confirmPhone, listPhones, type PhoneView, phoneOfChallenge } from '../../flows/phones.ts';
 import type { AuthenticatedSession } from '../../flows/sessions.ts';
 import { hasRecentTwoStep } from '../../flows/step-up.ts';
 import {
@@ -153,6 +153,10 @@ function statusBody(view: PageView, services: Services, status: TwoStepStatus): 
   if (status.enabled)
     return html`
   <p class="lead">${text('enrol.on.body', { devices: status.trustedDevices, phones: status.verifiedPhones })}</p>
+  <ul>
+    <li><a href="/account/phones">${text('account.phones.add')}</a></li>
+    <li><a href="/account/recovery-key">${text('account.recoveryKey.replace')}</a></li>
+  </ul>
   <p><a class="button danger" href="${BASE}/disable">${text('enrol.on.turnOff')}</a></p>
   <p><a href="/account#security">${text('enrol.done.back')}</a></p>`;
   if (!status.available)
@@ -283,18 +287,23 @@ export function keyBlock(key: string): Html {
     )}</span></p>`;
 }
 
-function keyShownBody(view: PageView, key: string): Html {
+/** Where the key's print view and download live (any signed-in session) and where it is typed back. */
+export const KEY_PRINT = `${BASE}/recovery-key/print`;
+export const KEY_DOWNLOAD = `${BASE}/recovery-key/download`;
+
+/** The key shown this once, with print view and download; `confirmUrl` is where it is typed back next. */
+export function keyShownBody(view: PageView, key: string, confirmUrl = `${BASE}/recovery-key/confirm`): Html {
   const { text } = view;
   const keyField = html`<input type="hidden" name="recoveryKey" value="${key}">`;
   return html`
   <p class="lead">${text('enrol.key.keepSafe')}</p>
   ${keyBlock(key)}
   <div class="key-actions no-print">
-    <form method="post" action="${BASE}/recovery-key/print" target="_blank" class="inline">${view.csrf}${keyField}<button type="submit" class="secondary">${text('enrol.key.print')}</button></form>
-    <form method="post" action="${BASE}/recovery-key/download" class="inline">${view.csrf}${keyField}<button type="submit" class="secondary">${text('enrol.key.download')}</button></form>
+    <form method="post" action="${KEY_PRINT}" target="_blank" class="inline">${view.csrf}${keyField}<button type="submit" class="secondary">${text('enrol.key.print')}</button></form>
+    <form method="post" action="${KEY_DOWNLOAD}" class="inline">${view.csrf}${keyField}<button type="submit" class="secondary">${text('enrol.key.download')}</button></form>
   </div>
   <p class="no-print">${text('enrol.key.next')}</p>
-  <div class="no-print">${stepNav(view, undefined, continueLink(`${BASE}/recovery-key/confirm`, text('enrol.continue')))}</div>`;
+  <div class="no-print">${stepNav(view, undefined, continueLink(confirmUrl, text('enrol.continue')))}</div>`;
 }
 
 function printPage(request: FastifyRequest, view: PageView, email: string, key: string, when: string): string {
@@ -316,18 +325,24 @@ function printPage(request: FastifyRequest, view: PageView, email: string, key: 
   );
 }
 
-function confirmBody(view: PageView, services: Services, error: AppError | undefined): Html {
+/** "Type your recovery key back": posted to `paths.action`; `paths.lost` makes a new one. */
+export function confirmBody(
+  view: PageView,
+  services: Services,
+  error: AppError | undefined,
+  paths: { action: string; lost: string } = { action: `${BASE}/recovery-key/confirm`, lost: `${BASE}/recovery-key` },
+): Html {
   const { text } = view;
   return html`
   <p class="lead">${text('enrol.confirm.lead')}</p>
   ${alertBox(errorMessage(view, error, services))}
-  <form method="post" action="${BASE}/recovery-key/confirm">
+  <form method="post" action="${paths.action}">
     ${view.csrf}
     <label for="recoveryKey">${text('enrol.key.label')}</label>
     <input id="recoveryKey" name="recoveryKey" class="key-input" autocomplete="off" autocapitalize="characters" spellcheck="false" required maxlength="64" placeholder="XXXX-XXXX-XXXX-XX" autofocus>
     <button type="submit">${text('enrol.confirm.submit')}</button>
   </form>
-  <p><a href="${BASE}/recovery-key">${text('enrol.confirm.lost')}</a></p>`;
+  <p><a href="${paths.lost}">${text('enrol.confirm.lost')}</a></p>`;
 }
 
 // ---- acknowledgement and done -------------------------------------------------------------------
@@ -474,23 +489,13 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
       }
     });
 
-    /** The masked number a phone-verification challenge of this account is about. */
-    async function phoneOfChallenge(accountId: string, challengeId: string): Promise<PhoneView> {
-      const challenge = await services.store.challenges.find(challengeId);
-      if (!challenge || challenge.accountId !== accountId || challenge.purpose !== 'verify_phone')
-        throw new AppError('NOT_FOUND');
-      const phone = await services.store.phones.find(challenge.subject ?? '');
-      if (!phone || phone.accountId !== accountId) throw new AppError('NOT_FOUND');
-      return phoneView(phone);
-    }
-
     const challengeParam = (request: FastifyRequest): string =>
       String((request.params as Record<string, unknown>).challenge ?? '');
 
     scope.get(`${BASE}/phones/:challenge`, hidden, async (request, reply) => {
       if (!(await enrolling(request, reply))) return reply;
       const id = challengeParam(request);
-      const phone = await phoneOfChallenge(requireAuth(request).account.id, id);
+      const phone = await phoneOfChallenge(services, requireAuth(request).account.id, id);
       return render(
         request,
         reply,
@@ -505,7 +510,7 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
       const auth = requireAuth(request);
       if (!(await enrolling(request, reply))) return reply;
       const id = challengeParam(request);
-      const phone = await phoneOfChallenge(auth.account.id, id);
+      const phone = await phoneOfChallenge(services, auth.account.id, id);
       try {
         const verified = await confirmPhone(services, auth, id, field(form, 'code'), request.ctx);
         return redirect(reply, `${BASE}/devices?phone=${encodeURIComponent(verified.id)}`);
@@ -545,7 +550,7 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
       return input.key;
     }
 
-    scope.post(`${BASE}/recovery-key/print`, hidden, async (request, reply) => {
+    scope.post(KEY_PRINT, hidden, async (request, reply) => {
       const key = postedKey(request);
       const auth = requireAuth(request);
       const view = pageView(request, reply);
@@ -553,7 +558,7 @@ export function registerEnrolmentPages(app: FastifyInstance, services: Services)
       return send(reply, printPage(request, view, auth.account.email, key, when));
     });
 
-    scope.post(`${BASE}/recovery-key/download`, hidden, async (request, reply) => {
+    scope.post(KEY_DOWNLOAD, hidden, async (request, reply) => {
       const key = postedKey(request);
       const auth = requireAuth(request);
       const view = pageView(request, reply);

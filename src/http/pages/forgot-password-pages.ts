@@ -3,7 +3,7 @@
 // progress lives in an HttpOnly cookie, never in a URL; every step is checked by the flow, so a
 // crafted URL or a replayed form gets nowhere.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../core/errors.ts';
+import { AppError, isAppError } from '../../core/errors.ts';
 import { replaceChallengeCode } from '../../flows/challenges.ts';
 import { type Channel, listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
@@ -192,7 +192,12 @@ export function registerForgotPasswordPages(app: FastifyInstance, services: Serv
       const challengeId = await recoveryChallengeId(services, recoveryToken(request));
       const challenge = await services.store.challenges.find(challengeId);
       channels = challenge ? await listChannels(services, challenge.accountId) : [];
-    } catch {
+    } catch (error) {
+      // Paused recoveries say so, with the wait; any other broken step starts again at the key.
+      if (isAppError(error) && error.code === 'RECOVERY_PAUSED') {
+        reply.header('retry-after', String(error.retryAfterSeconds ?? 0));
+        return sendPage(reply.status(error.status), keyPage(request, reply, '', error));
+      }
       return redirect(reply, '/forgot-password/key');
     }
     const title = pageView(request, reply).text('forgot.codeTitle');
