@@ -51,6 +51,9 @@ export const consoleEn = {
   'console.profile.created': 'Created',
   'console.profile.devices': 'Trusted devices',
   'console.profile.phones': 'Trusted phone numbers',
+  'console.profile.securityKeys': 'Security keys and passkeys',
+  'console.passkey': 'passkey',
+  'console.profile.authenticatorApps': 'Authenticator apps: {count}',
   'console.profile.sessions': 'Signed in',
   'console.actions.title': 'Help the account holder',
   'console.actions.intro':

@@ -52,6 +52,9 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
   'console.profile.created': 'Aangemaakt',
   'console.profile.devices': 'Vertrouwde apparaten',
   'console.profile.phones': 'Vertrouwde telefoonnummers',
+  'console.profile.securityKeys': 'Beveiligingssleutels en passkeys',
+  'console.passkey': 'passkey',
+  'console.profile.authenticatorApps': 'Authenticator-apps: {count}',
   'console.profile.sessions': 'Ingelogd',
   'console.actions.title': 'De accounthouder helpen',
   'console.actions.intro':

@@ -9,6 +9,7 @@ import { pairDevice } from '../helpers/devices.ts';
 import { bearer } from '../helpers/journeys.ts';
 import { createTestStaff, staffBrowser, staffToken, type TestStaff } from '../helpers/staff.ts';
 import { enrolTwoStep } from '../helpers/two-step.ts';
+import { softKey } from '../helpers/webauthn.ts';
 
 let t: TestApp;
 let agent: TestStaff;
@@ -85,5 +86,43 @@ describe('the profile support sees', () => {
     assert.ok(profile.activity.some((e: { event: string }) => e.event === 'two_step.enabled'));
     for (const secret of secrets)
       assert.ok(!api.body.includes(secret), `the API shows a secret: ${secret.slice(0, 12)}…`);
+  });
+
+  test('lists security keys and passkeys by name and counts authenticator apps, never a key', async () => {
+    const owner = await enrolTwoStep(t);
+    const key = softKey({ origin: 'http://localhost:3000', discoverable: true });
+    const options = await t.request({
+      method: 'POST',
+      url: '/api/v1/security-keys/options',
+      headers: bearer(owner.token),
+    });
+    const added = await t.request({
+      method: 'POST',
+      url: '/api/v1/security-keys',
+      headers: bearer(owner.token),
+      payload: { name: 'Blue key', credential: key.register(options.json().options) },
+    });
+    assert.equal(added.statusCode, 201, added.body);
+    const account = await t.app.services.store.accounts.findByEmail(owner.email);
+    assert.ok(account);
+    const [stored] = await t.app.services.store.securityKeys.listForAccount(account.id);
+    assert.ok(stored);
+    const browser = await staffBrowser(t, agent);
+    const page = await browser.get(`/console/accounts/${account.id}`);
+    assert.match(section(page.body, 'Security keys and passkeys'), /<li>Blue key · passkey · /);
+    assert.match(page.body, /Authenticator apps: 0/);
+    const api = await t.request({
+      method: 'GET',
+      url: `/api/v1/console/accounts/${account.id}`,
+      headers: bearer(await staffToken(t, agent)),
+    });
+    assert.deepEqual(
+      api.json().securityKeys.map((k: { name: string; passkey: boolean }) => [k.name, k.passkey]),
+      [['Blue key', true]],
+    );
+    for (const secret of [stored.publicKey, stored.credentialId]) {
+      assert.ok(!page.body.includes(secret), 'the page shows the key');
+      assert.ok(!api.body.includes(secret), 'the API shows the key');
+    }
   });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, outboxFor } from '../helpers/journeys.ts';
+import { startRecovery } from '../helpers/recovery.ts';
 import { answer, enrolTwoStep, passwordStep, sendCode, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
 import { type SoftKey, type SoftKeyOptions, softKey } from '../helpers/webauthn.ts';
 
@@ -272,6 +273,40 @@ describe('a security key as the second step', () => {
     const assertion = key.authenticate((await keyOptions(t, challenge.id)).json().options);
     const answers = await Promise.all(Array.from({ length: 10 }, () => answerWithKey(t, challenge.id, assertion)));
     assert.equal(answers.filter((a) => a.statusCode === 200).length, 1);
+  });
+});
+
+describe('a security key in the recovery (forgot password on a 2SV account)', () => {
+  test('the recovery key and the security key set a new password; the key alone or a foreign key do not', async () => {
+    const { owner, key } = await accountWithKey();
+    const stranger = await accountWithKey();
+    const started = await startRecovery(t, owner.email, owner.recoveryKey);
+    assert.equal(started.statusCode, 200, started.body);
+    const { recoveryToken, challenge } = started.json();
+    assert.ok(challenge.channels.some((c: { type: string }) => c.type === 'webauthn'));
+    const optionsFor = async () =>
+      (await t.request({ method: 'POST', url: '/api/v1/recovery/security-key', payload: { recoveryToken } })).json()
+        .options;
+    const verify = (securityKey: unknown) =>
+      t.request({ method: 'POST', url: '/api/v1/recovery/verify', payload: { recoveryToken, securityKey } });
+    // The key alone cannot skip ahead to the new password.
+    const early = await t.request({
+      method: 'POST',
+      url: '/api/v1/recovery/password',
+      payload: { recoveryToken, newPassword: 'a brand new passphrase here' },
+    });
+    assert.notEqual(early.statusCode, 200);
+    const foreign = await verify(stranger.key.authenticate(await optionsFor()));
+    assert.equal(foreign.json().error.code, 'CODE_WRONG');
+    const verified = await verify(key.authenticate(await optionsFor()));
+    assert.equal(verified.statusCode, 200, verified.body);
+    const changed = await t.request({
+      method: 'POST',
+      url: '/api/v1/recovery/password',
+      payload: { recoveryToken, newPassword: 'a brand new passphrase here' },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.ok(changed.json().recoveryKey);
   });
 });
 

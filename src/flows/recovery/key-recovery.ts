@@ -3,14 +3,22 @@
 // persisted recovery forward by compare-and-set (key_verified → code_verified → completed), so a
 // step cannot be skipped, reordered or replayed, on any node. The date of birth is never asked.
 
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { normalizeEmail } from '../../core/account-fields.ts';
 import { MINUTE } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { issueToken } from '../../core/tokens.ts';
-import { answerChallenge, type IssuedChallenge, onChallengeCompleted, openChallenge } from '../challenges.ts';
+import {
+  answerChallenge,
+  type ChallengeAnswer,
+  type IssuedChallenge,
+  onChallengeCompleted,
+  openChallenge,
+} from '../challenges.ts';
 import '../channels/all.ts';
 import { type Channel, listChannels } from '../channels/index.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
+import { securityKeyOptionsFor } from '../security-key-proof.ts';
 import { assertRecoveryOpen } from '../wrong-codes.ts';
 import {
   afterRecovery,
@@ -95,12 +103,23 @@ export async function recoveryChallengeId(services: Services, token: string): Pr
 
 export async function verifyRecoveryCode(
   services: Services,
-  input: { token: string; code: string },
+  input: { token: string; answer: ChallengeAnswer },
   ctx: RequestContext,
 ): Promise<void> {
   const recovery = await findRecovery(services, input.token, 'recovery_key');
   if (recovery.step !== 'key_verified' || !recovery.challengeId) throw new AppError('RECOVERY_STEP_INVALID');
-  await answerChallenge(services, recovery.accountId, recovery.challengeId, input.code, ctx);
+  await answerChallenge(services, recovery.accountId, recovery.challengeId, input.answer, ctx);
+}
+
+/** WebAuthn options to answer the recovery's code step with a security key instead of a code. */
+export async function recoverySecurityKeyOptions(
+  services: Services,
+  token: string,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const recovery = await findRecovery(services, token, 'recovery_key');
+  const challenge = recovery.challengeId ? await services.store.challenges.find(recovery.challengeId) : undefined;
+  if (recovery.step !== 'key_verified' || !challenge) throw new AppError('RECOVERY_STEP_INVALID');
+  return securityKeyOptionsFor(services, challenge);
 }
 
 /** The account's email when the recovery is ready for its new password (for the page that asks for it). */

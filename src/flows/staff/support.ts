@@ -43,6 +43,10 @@ export interface AccountProfile extends AccountSummary {
   passwordDelaySeconds: number;
   devices: { name: string; model: string; trusted: boolean; lastSeenAt: Date | null }[];
   phones: { number: string; verified: boolean }[];
+  /** Confirmed authenticator apps (TOTP): how many, never their secret. */
+  authenticatorApps: number;
+  /** Security keys and passkeys: names and dates, never a key. */
+  securityKeys: { name: string; passkey: boolean; createdAt: Date; lastUsedAt: Date | null }[];
   sessions: { createdAt: Date; lastSeenAt: Date; ip: string | null; userAgent: string | null }[];
   activity: { event: string; actor: string; at: Date; ip: string | null }[];
 }
@@ -101,9 +105,11 @@ export async function accountProfile(
   if (await services.kv.setIfAbsent(`staff-viewed-mail:${staff.member.id}:${account.id}`, '1', DAY)) {
     await notify(services, staff, account, 'supportViewed');
   }
-  const [devices, phones, sessions, activity, delayMs] = await Promise.all([
+  const [devices, phones, apps, keys, sessions, activity, delayMs] = await Promise.all([
     store.devices.listForAccount(account.id),
     store.phones.listForAccount(account.id),
+    store.authenticators.listForAccount(account.id),
+    store.securityKeys.listForAccount(account.id),
     store.sessions.listActive(account.id),
     store.audit.listForAccount(account.id, { limit: ACTIVITY_LIMIT }),
     passwordDelayRemainingMs(services, account.email),
@@ -124,6 +130,13 @@ export async function accountProfile(
       lastSeenAt: d.lastSeenAt,
     })),
     phones: phones.map((p) => ({ number: maskPhone(p.e164), verified: p.verifiedAt !== null })),
+    authenticatorApps: apps.filter((a) => a.confirmedAt).length,
+    securityKeys: keys.map((k) => ({
+      name: k.name,
+      passkey: k.passkey,
+      createdAt: k.createdAt,
+      lastUsedAt: k.lastUsedAt,
+    })),
     sessions: sessions.map((s) => ({
       createdAt: s.created_at,
       lastSeenAt: s.last_seen_at,

@@ -13,12 +13,15 @@ import { requestPasswordReset, resetWithEmailLink } from '../../flows/recovery/e
 import {
   finishKeyRecovery,
   recoveryChallengeId,
+  recoverySecurityKeyOptions,
   startKeyRecovery,
   verifyRecoveryCode,
 } from '../../flows/recovery/key-recovery.ts';
 import { type RecoveryKeySignIn, signInWithRecoveryKey } from '../../flows/recovery/sign-in-with-key.ts';
+import { securityKeyProof } from '../../flows/security-key-proof.ts';
 import { setSessionCookie } from '../session-cookie.ts';
 import { ChallengeWithChannels, ChannelSchema, Email, errorResponses, Password, signedInJson } from './schemas.ts';
+import { CredentialJson } from './security-key-api.ts';
 
 const Token = Type.String({ maxLength: 128 });
 const RecoveryKey = Type.String({
@@ -135,16 +138,42 @@ export function registerRecoveryApi(parent: FastifyInstance, services: Services)
       schema: {
         tags: ['recovery'],
         summary: 'Step 2b: the code from the trusted device or phone',
+        description:
+          'Send exactly one of `code` and `securityKey` (the answer of a security key to the options from POST /api/v1/recovery/security-key).',
         body: Type.Object(
-          { recoveryToken: Token, code: Type.String({ maxLength: 32 }) },
+          {
+            recoveryToken: Token,
+            code: Type.Optional(Type.String({ maxLength: 32 })),
+            securityKey: Type.Optional(CredentialJson),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ status: Type.Literal('code_verified') }), ...errorResponses },
       },
     },
     async (request) => {
-      await verifyRecoveryCode(services, { token: request.body.recoveryToken, code: request.body.code }, request.ctx);
+      const { recoveryToken, code, securityKey } = request.body;
+      if ((code === undefined) === (securityKey === undefined))
+        throw new AppError('VALIDATION_FAILED', { detail: { field: 'code' } });
+      const answer = code ?? securityKeyProof(securityKey);
+      await verifyRecoveryCode(services, { token: recoveryToken, answer }, request.ctx);
       return { status: 'code_verified' as const };
+    },
+  );
+
+  app.post(
+    '/api/v1/recovery/security-key',
+    {
+      schema: {
+        tags: ['recovery'],
+        summary: 'Step 2b with a security key: options for navigator.credentials.get() that answer the code step',
+        body: Type.Object({ recoveryToken: Token }, { additionalProperties: false }),
+        response: { 200: Type.Object({ options: Type.Object({}, { additionalProperties: true }) }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { options: await recoverySecurityKeyOptions(services, request.body.recoveryToken) };
     },
   );
 

@@ -62,6 +62,10 @@ const AccountProfileView = Type.Object({
     Type.Object({ name: Type.String(), model: Type.String(), trusted: Type.Boolean(), lastSeenAt: Nullable(DateTime) }),
   ),
   phones: Type.Array(Type.Object({ number: Type.String({ description: 'masked' }), verified: Type.Boolean() })),
+  authenticatorApps: Type.Integer({ description: 'confirmed authenticator apps (never their secret)' }),
+  securityKeys: Type.Array(
+    Type.Object({ name: Type.String(), passkey: Type.Boolean(), createdAt: DateTime, lastUsedAt: Nullable(DateTime) }),
+  ),
   sessions: Type.Array(
     Type.Object({
       createdAt: DateTime,
@@ -193,6 +197,11 @@ export function registerConsoleApi(parent: FastifyInstance, services: Services):
           twoStepSince: iso(p.twoStepSince),
           createdAt: p.createdAt.toISOString(),
           devices: p.devices.map((d) => ({ ...d, lastSeenAt: iso(d.lastSeenAt) })),
+          securityKeys: p.securityKeys.map((k) => ({
+            ...k,
+            createdAt: k.createdAt.toISOString(),
+            lastUsedAt: iso(k.lastUsedAt),
+          })),
           sessions: p.sessions.map((s) => ({
             ...s,
             createdAt: s.createdAt.toISOString(),

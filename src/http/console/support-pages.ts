@@ -127,6 +127,13 @@ function profilePage(request: FastifyRequest, reply: FastifyReply, p: AccountPro
       ? html`<p>${text('console.none')}</p>`
       : html`<ul>${p.phones.map((ph) => html`<li>${ph.number} · ${text(ph.verified ? 'console.trusted' : 'console.notTrusted')}</li>`)}</ul>`
   }
+  <h2>${text('console.profile.securityKeys')}</h2>
+  ${
+    p.securityKeys.length === 0
+      ? html`<p>${text('console.none')}</p>`
+      : html`<ul>${p.securityKeys.map((k) => html`<li>${k.name}${k.passkey ? html` · ${text('console.passkey')}` : ''} · ${consoleTime(k.createdAt)} · ${consoleTime(k.lastUsedAt)}</li>`)}</ul>`
+  }
+  <p>${text('console.profile.authenticatorApps', { count: p.authenticatorApps })}</p>
   <h2>${text('console.profile.sessions')}</h2>
   ${
     p.sessions.length === 0

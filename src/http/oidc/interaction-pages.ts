@@ -11,6 +11,7 @@ import { replaceChallengeCode } from '../../flows/challenges.ts';
 import { listChannels, sendCodeThrough } from '../../flows/channels/index.ts';
 import type { Services } from '../../flows/context.ts';
 import { matchNumberFor } from '../../flows/number-matching.ts';
+import { securityKeyOptionsIfAny } from '../../flows/security-key-proof.ts';
 import type { AuthenticatedSession } from '../../flows/sessions.ts';
 import { completeSignIn, signIn } from '../../flows/sign-in.ts';
 import { cookieNames, cookieOptions } from '../cookies.ts';
@@ -132,6 +133,7 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
     if (!challenge || challenge.completedAt || challenge.cancelledAt)
       return redirect(reply, `/interaction/${details.uid}`);
     const channels = await listChannels(services, challenge.accountId);
+    const securityKeyOptions = await securityKeyOptionsIfAny(services, challenge, channels);
     const title = pageView(request, reply).text('twoStep.signInTitle');
     return reply.type('text/html; charset=utf-8').send(
       codePage(request, reply, {
@@ -139,6 +141,7 @@ export function registerOidcInteractions(app: FastifyInstance, services: Service
         action: `/interaction/${details.uid}/verify`,
         channels,
         offerTrust: true,
+        securityKeyOptions,
         ...extra,
       }),
     );

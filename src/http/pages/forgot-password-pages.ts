@@ -16,13 +16,14 @@ import {
   startKeyRecovery,
   verifyRecoveryCode,
 } from '../../flows/recovery/key-recovery.ts';
+import { securityKeyOptionsIfAny } from '../../flows/security-key-proof.ts';
 import { cookieOptions } from '../cookies.ts';
 import { field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { pageView } from './layout.ts';
 import { cardPage, errorText, newKeyBody, recoveryKeyInput, sendPage } from './recovery-views.ts';
 import { strengthMeter } from './strength-meter.ts';
-import { type CodePage, codePage, sendFailure } from './two-step-pages.ts';
+import { type CodePage, codePage, formAnswer, sendFailure } from './two-step-pages.ts';
 
 const hidden = { schema: { hide: true } };
 const RECOVERY_COOKIE = 'twostep_recovery';
@@ -188,10 +189,12 @@ export function registerForgotPasswordPages(app: FastifyInstance, services: Serv
 
   async function renderCode(request: FastifyRequest, reply: FastifyReply, extra: Partial<CodePage> = {}) {
     let channels: Channel[];
+    let securityKeyOptions: object | undefined;
     try {
       const challengeId = await recoveryChallengeId(services, recoveryToken(request));
       const challenge = await services.store.challenges.find(challengeId);
       channels = challenge ? await listChannels(services, challenge.accountId) : [];
+      securityKeyOptions = challenge ? await securityKeyOptionsIfAny(services, challenge, channels) : undefined;
     } catch (error) {
       // Paused recoveries say so, with the wait; any other broken step starts again at the key.
       if (isAppError(error) && error.code === 'RECOVERY_PAUSED') {
@@ -203,7 +206,14 @@ export function registerForgotPasswordPages(app: FastifyInstance, services: Serv
     const title = pageView(request, reply).text('forgot.codeTitle');
     return sendPage(
       reply,
-      codePage(request, reply, { title, action: '/forgot-password/code', channels, offerTrust: false, ...extra }),
+      codePage(request, reply, {
+        title,
+        action: '/forgot-password/code',
+        channels,
+        offerTrust: false,
+        securityKeyOptions,
+        ...extra,
+      }),
     );
   }
 
@@ -232,7 +242,7 @@ export function registerForgotPasswordPages(app: FastifyInstance, services: Serv
   app.post('/forgot-password/code', hidden, async (request, reply) => {
     const form = readForm(request);
     try {
-      await verifyRecoveryCode(services, { token: recoveryToken(request), code: field(form, 'code') }, request.ctx);
+      await verifyRecoveryCode(services, { token: recoveryToken(request), answer: formAnswer(form) }, request.ctx);
       return redirect(reply, '/forgot-password/new-password');
     } catch (error) {
       return renderCode(request, reply, { error: sendFailure(reply, error) });
