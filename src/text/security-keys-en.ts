@@ -38,6 +38,7 @@ export const securityKeysEn = {
   'securityKeys.needsScript':
     'Your browser talks to security keys through JavaScript. Turn it on for this site to add or use one.',
   'securityKeys.cancelled': 'The security key did not answer, or the request was cancelled. Try again.',
+  'enrol.devices.useSecurityKey': 'Use a security key or passkey',
   'twoStep.useSecurityKey': 'Use a security key or passkey',
   'twoStep.securityKeyOnly': 'Confirm with one of your security keys.',
   'signin.passkey': 'Sign in with a passkey',

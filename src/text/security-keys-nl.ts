@@ -43,6 +43,7 @@ export const securityKeysNl: Record<keyof typeof securityKeysEn, string> = {
     'Uw browser praat via JavaScript met beveiligingssleutels. Zet het voor deze site aan om er een toe te voegen of te gebruiken.',
   'securityKeys.cancelled':
     'De beveiligingssleutel antwoordde niet, of het verzoek is geannuleerd. Probeer het opnieuw.',
+  'enrol.devices.useSecurityKey': 'Een beveiligingssleutel of passkey gebruiken',
   'twoStep.useSecurityKey': 'Beveiligingssleutel of passkey gebruiken',
   'twoStep.securityKeyOnly': 'Bevestig met een van uw beveiligingssleutels.',
   'signin.passkey': 'Inloggen met een passkey',

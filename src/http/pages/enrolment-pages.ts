@@ -229,6 +229,7 @@ function devicesBody(
   <h2>${text('account.authenticators')}</h2>
   <p class="muted">${text('account.authenticators.intro')}</p>
   <p><a href="/account/authenticators?return=${encodeURIComponent(`${BASE}/devices`)}">${text('enrol.devices.useAuthenticator')}</a></p>
+  <p><a href="/account/security-keys?return=${encodeURIComponent(`${BASE}/devices`)}">${text('enrol.devices.useSecurityKey')}</a></p>
   <div class="step-end">
     ${
       verified > 0

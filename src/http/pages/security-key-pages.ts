@@ -16,6 +16,7 @@ import { requireAuth } from '../request-context.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
+import { localReturnPath } from './return-path.ts';
 import { postedCredential, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
 
 const hidden = { schema: { hide: true } };
@@ -41,7 +42,10 @@ async function listPage(
   const view = pageView(request, reply);
   const { text } = view;
   const { account } = requireAuth(request);
-  const saved = String((request.query as Record<string, unknown>).saved ?? '');
+  const query = request.query as Record<string, unknown>;
+  const saved = String(query.saved ?? '');
+  // Sent here from the enrolment: a way back to it.
+  const back = localReturnPath(query.return);
   const returnField = html`<input type="hidden" name="return" value="${SECURITY_KEYS_PAGE}">`;
   const keys = await listSecurityKeys(services, account.id);
   const rules = services.config.policy.securityKeyRules;
@@ -74,6 +78,7 @@ ${noticeBox(saved === 'added' ? text('securityKeys.added') : saved === 'removed'
     <input id="key-name" name="name" maxlength="64" required autocomplete="off" placeholder="${text('securityKeys.namePlaceholder')}">
     <button type="submit">${text('securityKeys.add')}</button>
   </form>
+  ${back ? html`<p><a href="${back}">${text('enrol.back')}</a></p>` : ''}
   <p><a href="/account#security">${text('deviceVerify.back')}</a></p>
 </section>`,
   );
