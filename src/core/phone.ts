@@ -19,7 +19,7 @@ export function parsePhoneNumber(raw: string, defaultCountry?: string): PhoneNum
     raw.trim(),
     defaultCountry as Parameters<typeof parsePhoneNumberFromString>[1],
   );
-  if (!parsed || !parsed.isValid()) throw new AppError('INVALID_PHONE_NUMBER');
+  if (!parsed?.isValid()) throw new AppError('INVALID_PHONE_NUMBER');
   const type = parsed.getType();
   if (type && REFUSED_TYPES.has(type)) throw new AppError('PHONE_NUMBER_NOT_ALLOWED', { detail: { type } });
   const e164 = parsed.number;

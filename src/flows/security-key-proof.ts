@@ -6,6 +6,7 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import { AppError } from '../core/errors.ts';
 import { securityKeyLimits } from '../core/security-key-policy.ts';
 import type { Challenge } from '../store/challenges.ts';
+import type { SecurityKey } from '../store/security-keys.ts';
 import type { Proof } from './challenges.ts';
 import type { Services } from './context.ts';
 import { assertionCredentialId, authenticationOptions, verifyAssertion } from './webauthn-ceremony.ts';
@@ -18,7 +19,7 @@ function challengeBinding(challengeId: string): string {
 }
 
 /** The keys that may answer for the account now (none until enough are registered under Apple's rules). */
-export async function usableSecurityKeys(services: Services, accountId: string) {
+export async function usableSecurityKeys(services: Services, accountId: string): Promise<SecurityKey[]> {
   const keys = await services.store.securityKeys.listForAccount(accountId);
   return keys.length >= securityKeyLimits(services.config.policy.securityKeyRules).usableFrom ? keys : [];
 }

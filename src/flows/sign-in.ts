@@ -110,10 +110,10 @@ export async function completeSignIn(
   ctx: RequestContext,
 ): Promise<SignedIn & { trustedBrowser?: string; answeredBy: AnsweredBy }> {
   const challenge = await services.store.challenges.find(challengeId);
-  if (!challenge || challenge.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
+  if (challenge?.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
   const { answeredBy } = await answerChallenge(services, challenge.accountId, challengeId, input.answer, ctx);
   const account = await services.store.accounts.findById(challenge.accountId);
-  if (!account || account.state !== 'active')
+  if (account?.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
   const now = services.clock.now();
   const result = await services.store.transaction(async (tx) => {

@@ -18,6 +18,7 @@ import { requireAuth } from '../request-context.ts';
 import { type FormBody, field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
 import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
+import { sendHtml } from './page-replies.ts';
 
 const hidden = { schema: { hide: true } };
 export const APP_PASSWORDS_PAGE = '/account/app-passwords';
@@ -112,9 +113,6 @@ function shownOncePage(request: FastifyRequest, reply: FastifyReply, label: stri
 </section>`,
   );
 }
-
-const sendHtml = (reply: FastifyReply, page: string): FastifyReply =>
-  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
 
 export function registerAppPasswordPages(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {

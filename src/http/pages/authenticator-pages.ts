@@ -4,7 +4,7 @@
 // verification: a stale verification goes through the step-up page and comes back (the `return` field).
 // The QR code is server-rendered SVG in an <img> data URI: no script, no inline style, fine under the CSP.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppError, isAppError } from '../../core/errors.ts';
+import type { AppError } from '../../core/errors.ts';
 import {
   type AuthenticatorEnrolment,
   confirmAuthenticator,
@@ -17,18 +17,12 @@ import type { Services } from '../../flows/context.ts';
 import { requireAuth } from '../request-context.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
-import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
+import { alertBox, layout, noticeBox, pageView } from './layout.ts';
+import { errorText, sendHtml, shownOnPage } from './page-replies.ts';
 import { localReturnPath } from './return-path.ts';
 
 const hidden = { schema: { hide: true } };
 export const AUTHENTICATORS_PAGE = '/account/authenticators';
-
-const sendHtml = (reply: FastifyReply, page: string): FastifyReply =>
-  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
-
-function errorText(view: PageView, error: AppError | undefined): string | undefined {
-  return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
-}
 
 /** Where to go when done: back to the enrolment when it sent us, else this page. */
 function nextPath(value: unknown): string {
@@ -116,13 +110,6 @@ function setupPage(
   );
 }
 
-/** A user-facing failure to show on the page; CSRF, step-up and unexpected errors go to the global handler. */
-function shown(error: unknown): AppError {
-  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.code === 'STEP_UP_REQUIRED' || error.status >= 500)
-    throw error;
-  return error;
-}
-
 export function registerAuthenticatorPages(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {
     scope.addHook('preHandler', async (request, reply) => {
@@ -139,7 +126,7 @@ export function registerAuthenticatorPages(app: FastifyInstance, services: Servi
         const enrolment = await startAuthenticator(services, requireAuth(request), field(form, 'label') || undefined);
         return sendHtml(reply, setupPage(request, reply, enrolment, nextPath(field(form, 'return'))));
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
       }
     });
@@ -153,7 +140,7 @@ export function registerAuthenticatorPages(app: FastifyInstance, services: Servi
         await confirmAuthenticator(services, auth, id, field(form, 'code'), request.ctx);
         return redirect(reply, next === AUTHENTICATORS_PAGE ? `${AUTHENTICATORS_PAGE}?saved=added` : next);
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         const enrolment = await pendingAuthenticator(services, auth, id);
         if (!enrolment)
           return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
@@ -167,7 +154,7 @@ export function registerAuthenticatorPages(app: FastifyInstance, services: Servi
       try {
         await removeAuthenticator(services, requireAuth(request), id, request.ctx);
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
       }
       return redirect(reply, `${AUTHENTICATORS_PAGE}?saved=removed`);

@@ -10,15 +10,12 @@ import { hasRecentTwoStep } from '../../flows/step-up.ts';
 import { requireAuth } from '../request-context.ts';
 import { type FormBody, field, handleForm, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
-import { alertBox, layout, type PageView, pageView } from './layout.ts';
+import { alertBox, layout, pageView } from './layout.ts';
+import { errorText, sendHtml } from './page-replies.ts';
 import { stepUpUrl } from './return-path.ts';
 
 const hidden = { schema: { hide: true } };
 const PAGE = '/account/email';
-
-function errorText(view: PageView, error: AppError | undefined): string | undefined {
-  return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
-}
 
 function changeEmailPage(request: FastifyRequest, reply: FastifyReply, values: FormBody, error?: AppError): string {
   const view = pageView(request, reply);
@@ -83,9 +80,6 @@ function donePage(request: FastifyRequest, reply: FastifyReply, email: string): 
 </section>`,
   );
 }
-
-const sendHtml = (reply: FastifyReply, page: string): FastifyReply =>
-  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
 
 export function registerEmailChangePages(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {

@@ -20,20 +20,14 @@ import { requireAuth } from '../request-context.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
 import { alertBox, layout, type PageView, pageView } from './layout.ts';
+import { errorText, sendHtml } from './page-replies.ts';
 import { stepUpUrl } from './return-path.ts';
 
 const hidden = { schema: { hide: true } };
 export const PHONES_PAGE = '/account/phones';
 
-const sendHtml = (reply: FastifyReply, page: string): FastifyReply =>
-  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
-
 function returnTo(path: string): Html {
   return html`<input type="hidden" name="return" value="${path}">`;
-}
-
-function errorText(view: PageView, error: AppError | undefined): string | undefined {
-  return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
 }
 
 /** A user-facing failure to show beside the form; CSRF, step-up and unexpected errors go to the global handler. */

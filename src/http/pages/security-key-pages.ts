@@ -3,7 +3,7 @@
 // Adding and removing are protected changes on an account with two-step verification: a stale
 // verification goes through the step-up page and comes back (the `return` field).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppError, isAppError } from '../../core/errors.ts';
+import type { AppError } from '../../core/errors.ts';
 import { securityKeyLimits } from '../../core/security-key-policy.ts';
 import type { Services } from '../../flows/context.ts';
 import {
@@ -16,18 +16,12 @@ import { requireAuth } from '../request-context.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { html } from './html.ts';
 import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
+import { errorText, sendHtml, shownOnPage } from './page-replies.ts';
 import { localReturnPath } from './return-path.ts';
 import { postedCredential, securityKeyForm, WEBAUTHN_SCRIPTS } from './security-key-form.ts';
 
 const hidden = { schema: { hide: true } };
 export const SECURITY_KEYS_PAGE = '/account/security-keys';
-
-const sendHtml = (reply: FastifyReply, page: string): FastifyReply =>
-  reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
-
-function errorText(view: PageView, error: AppError | undefined): string | undefined {
-  return error ? view.text(`error.${error.code}`, { seconds: error.retryAfterSeconds ?? 0 }) : undefined;
-}
 
 function when(view: PageView, date: Date): string {
   return date.toLocaleString(view.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
@@ -110,13 +104,6 @@ function ceremonyPage(request: FastifyRequest, reply: FastifyReply, name: string
   );
 }
 
-/** A user-facing failure to show on the page; CSRF, step-up and unexpected errors go to the global handler. */
-function shown(error: unknown): AppError {
-  if (!isAppError(error) || error.code === 'CSRF_REJECTED' || error.code === 'STEP_UP_REQUIRED' || error.status >= 500)
-    throw error;
-  return error;
-}
-
 export function registerSecurityKeyPages(app: FastifyInstance, services: Services): void {
   app.register(async (scope) => {
     scope.addHook('preHandler', async (request, reply) => {
@@ -134,7 +121,7 @@ export function registerSecurityKeyPages(app: FastifyInstance, services: Service
         const options = await startSecurityKeyRegistration(services, requireAuth(request));
         return sendHtml(reply, ceremonyPage(request, reply, name || '—', options));
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
       }
     });
@@ -151,7 +138,7 @@ export function registerSecurityKeyPages(app: FastifyInstance, services: Service
         );
         return redirect(reply, `${SECURITY_KEYS_PAGE}?saved=added`);
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
       }
     });
@@ -162,7 +149,7 @@ export function registerSecurityKeyPages(app: FastifyInstance, services: Service
       try {
         await removeSecurityKey(services, requireAuth(request), id, request.ctx);
       } catch (error) {
-        const failure = shown(error);
+        const failure = shownOnPage(error);
         return sendHtml(reply.status(failure.status), await listPage(request, reply, services, failure));
       }
       return redirect(reply, `${SECURITY_KEYS_PAGE}?saved=removed`);
