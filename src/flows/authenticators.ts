@@ -15,6 +15,7 @@ import type { Authenticator } from '../store/authenticators.ts';
 import { AUTHENTICATOR_SEAL_PURPOSE, claimAuthenticatorCode } from './authenticator-codes.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
+import { keepsAnotherSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -172,7 +173,11 @@ export async function removeAuthenticator(
   const accountId = auth.account.id;
   const app = await services.store.authenticators.find(accountId, id);
   if (!app) throw new AppError('NOT_FOUND');
-  if (auth.account.two_step_enabled_at && app.confirmedAt && !(await hasOtherFactor(services, accountId, id)))
+  if (
+    auth.account.two_step_enabled_at &&
+    app.confirmedAt &&
+    !(await keepsAnotherSecondStep(services, accountId, { authenticatorId: id }))
+  )
     throw new AppError('TWO_STEP_LAST_FACTOR');
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
@@ -188,13 +193,4 @@ export async function removeAuthenticator(
   });
   // An enrolment that was never finished changed nothing the owner needs to hear about.
   if (app.confirmedAt) await notifyOwner(services, auth.account, 'totpRemoved', { label: app.label });
-}
-
-async function hasOtherFactor(services: Services, accountId: string, exceptId: string): Promise<boolean> {
-  const { store } = services;
-  const apps = (await store.authenticators.listForAccount(accountId)).filter((a) => a.confirmedAt && a.id !== exceptId);
-  if (apps.length > 0) return true;
-  if ((await store.securityKeys.listForAccount(accountId)).length > 0) return true;
-  if ((await store.devices.listForAccount(accountId)).some((d) => d.trustedAt)) return true;
-  return (await store.phones.listForAccount(accountId)).some((p) => p.verifiedAt);
 }

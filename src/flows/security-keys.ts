@@ -10,6 +10,7 @@ import { securityKeyLimits } from '../core/security-key-policy.ts';
 import type { SecurityKey } from '../store/security-keys.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
+import { keepsAnotherSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 import { registrationOptions, verifyRegistration } from './webauthn-ceremony.ts';
@@ -96,7 +97,7 @@ export async function removeSecurityKey(
   const accountId = auth.account.id;
   const keys = await services.store.securityKeys.listForAccount(accountId);
   if (!keys.some((k) => k.id === id)) throw new AppError('NOT_FOUND');
-  if (auth.account.two_step_enabled_at && !(await hasOtherFactor(services, accountId, id)))
+  if (auth.account.two_step_enabled_at && !(await keepsAnotherSecondStep(services, accountId, { securityKeyId: id })))
     throw new AppError('TWO_STEP_LAST_FACTOR');
   const now = services.clock.now();
   const name = await services.store.transaction(async (tx) => {
@@ -113,12 +114,4 @@ export async function removeSecurityKey(
     return removed;
   });
   await notifyOwner(services, auth.account, 'securityKeyRemoved', { label: name });
-}
-
-async function hasOtherFactor(services: Services, accountId: string, exceptKeyId: string): Promise<boolean> {
-  const { store } = services;
-  if ((await store.securityKeys.listForAccount(accountId)).some((k) => k.id !== exceptKeyId)) return true;
-  if ((await store.authenticators.listForAccount(accountId)).some((a) => a.confirmedAt)) return true;
-  if ((await store.devices.listForAccount(accountId)).some((d) => d.trustedAt)) return true;
-  return (await store.phones.listForAccount(accountId)).some((p) => p.verifiedAt);
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { bearer, outboxFor } from '../helpers/journeys.ts';
+import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import { startRecovery } from '../helpers/recovery.ts';
 import { answer, enrolTwoStep, passwordStep, sendCode, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
 import { type SoftKey, type SoftKeyOptions, softKey } from '../helpers/webauthn.ts';
@@ -307,6 +307,44 @@ describe('a security key in the recovery (forgot password on a 2SV account)', ()
     });
     assert.equal(changed.statusCode, 200, changed.body);
     assert.ok(changed.json().recoveryKey);
+  });
+});
+
+describe('a security key as the only second step', () => {
+  test('turns two-step verification on by itself, signs in, and is never removed as the last factor', async () => {
+    const fields = await createVerifiedAccount(t);
+    const token = await signInToken(t, fields.email, fields.password);
+    const key = softKey({ origin: ORIGIN });
+    const added = await registerKey(t, token, key, 'Only key');
+    assert.equal(added.statusCode, 201, added.body);
+    const created = await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) });
+    const steps = [
+      ['/api/v1/two-step/recovery-key/confirm', { recoveryKey: created.json().recoveryKey }],
+      ['/api/v1/two-step/enable', { acknowledged: true }],
+    ] as const;
+    for (const [url, payload] of steps) {
+      const done = await t.request({ method: 'POST', url, headers: bearer(token), payload });
+      assert.equal(done.statusCode, 200, done.body);
+    }
+    const challenge = await passwordStep(t, fields.email, fields.password);
+    assert.deepEqual(
+      challenge.channels.map((c) => c.type),
+      ['webauthn'],
+    );
+    const signedIn = await answerWithKey(
+      t,
+      challenge.id,
+      key.authenticate((await keyOptions(t, challenge.id)).json().options),
+    );
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    const fresh = signedIn.json().token as string;
+    const refused = await t.request({
+      method: 'DELETE',
+      url: `/api/v1/security-keys/${added.json().securityKey.id}`,
+      headers: bearer(fresh),
+    });
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().error.code, 'TWO_STEP_LAST_FACTOR');
   });
 });
 
