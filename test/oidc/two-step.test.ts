@@ -9,6 +9,7 @@ import { connect, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount } from '../helpers/journeys.ts';
 import { addService, authorizationRequest, Browser, exchange, type TestService } from '../helpers/oidc.ts';
 import { answer, enrolTwoStep, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
+import { softKey } from '../helpers/webauthn.ts';
 
 const TWO_STEP = 'urn:twostep:acr:two-step';
 
@@ -100,6 +101,37 @@ describe('OpenID Connect: two-step verification', () => {
     assert.equal(claims?.acr, TWO_STEP);
     assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
     live.connection.close();
+  });
+
+  test('a security key answers the code step, and the ID token says amr hwk', async () => {
+    const account = await enrolTwoStep(t);
+    const key = softKey({ origin: t.baseUrl });
+    const options = await t.request({
+      method: 'POST',
+      url: '/api/v1/security-keys/options',
+      headers: bearer(account.token),
+    });
+    const added = await t.request({
+      method: 'POST',
+      url: '/api/v1/security-keys',
+      headers: bearer(account.token),
+      payload: { name: 'Blue key', credential: key.register(options.json().options) },
+    });
+    assert.equal(added.statusCode, 201, added.body);
+    const browser = new Browser(t.baseUrl);
+    const request = await authorizationRequest(service);
+    await browser.go(request.url.toString());
+    await browser.submit('/login', { email: account.email, password: GOOD_PASSWORD });
+    // The code step carries the WebAuthn options for this sign-in in its security-key form.
+    const carried = /data-webauthn="get" data-options="([^"]+)"/.exec(browser.page)?.[1];
+    assert.ok(carried, 'the code step offers the security key');
+    const requestOptions = JSON.parse(carried.replaceAll('&quot;', '"').replaceAll('&amp;', '&'));
+    await browser.submit('/verify', { credential: JSON.stringify(key.authenticate(requestOptions)) });
+    const callback = await browser.submit('/consent');
+    assert.ok(callback, browser.page);
+    const claims = (await exchange(service, request, callback)).claims();
+    assert.equal(claims?.acr, TWO_STEP);
+    assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
   });
 
   test('a code from an authenticator app signs in with amr otp, even after an SMS was sent', async () => {
