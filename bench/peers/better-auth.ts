@@ -48,7 +48,13 @@ export async function startBetterAuth(options: { databaseUrl: string; port: numb
   const seeds = new Map<number, { resolve(emails: string[]): void; reject(error: Error): void }>();
   let nextSeed = 0;
 
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      for (const pending of seeds.values()) pending.reject(new Error(`the Better Auth peer exited (${code})`));
+      seeds.clear();
+      resolve();
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the Better Auth peer exited (${code}) before it was ready`)));
     child.on('message', (message: FromChild) => {
