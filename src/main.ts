@@ -1,10 +1,11 @@
-// The `twostep` command line: serve, migrate, config, rollout, and `device` (the terminal device app). Every
+// The `twostep` command line: serve, migrate, config, rollout, seed, and `device` (the terminal device app). Every
 // server setting is an environment variable and a flag of the same name (see `twostep config` and
 // docs/configuration.md).
 import { Command, Option } from 'commander';
 import { registerAdminCommand } from './cli/admin-command.ts';
 import { registerOidcCommand } from './cli/oidc-command.ts';
 import { registerRolloutCommand } from './cli/rollout-command.ts';
+import { registerSeedCommand } from './cli/seed-command.ts';
 import { registerServicesCommand } from './cli/services-command.ts';
 import {
   type Config,
@@ -138,6 +139,7 @@ const configOrExit = (command: Command): Config => {
 registerServicesCommand(program, configOrExit, addSettingFlags);
 registerOidcCommand(program, configOrExit, addSettingFlags);
 registerAdminCommand(program, configOrExit, addSettingFlags);
+registerSeedCommand(program, configOrExit, addSettingFlags);
 registerDeviceCommands(program);
 
 await program.parseAsync(process.argv);

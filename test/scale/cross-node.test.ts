@@ -1,8 +1,9 @@
 // Two `twostep serve` processes on one PostgreSQL and one Redis behave as one service (SPEC §3.6,
 // docs/device-protocol.md §4): a device connected to node A gets the code of a challenge created on
-// node B, removing it on B closes its socket on A with 4403, and wrong passwords spread over both
-// nodes share one throttle. Runs against DATABASE_URL and REDIS_URL, or else this machine's default
-// servers when they answer, so the proof runs in every `npm test`; skipped only when there are none.
+// node B, removing it on B closes its socket on A with 4403, a session revoked on A fails on B's very
+// next request, and wrong passwords spread over both nodes share one throttle. Runs against
+// DATABASE_URL and REDIS_URL, or else this machine's default servers when they answer, so the proof
+// runs in every `npm test`; skipped only when there are none.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -295,6 +296,26 @@ describe('two nodes on one PostgreSQL and one Redis', {
     assert.equal(removed.status, 204, JSON.stringify(removed.body));
     const closed = await within(device.closed, STEP_TIMEOUT_MS, 'node A to close the removed device');
     assert.equal(closed.code, 4403, `closed with ${closed.code} ${closed.reason}`);
+  });
+
+  test('a session revoked on node A fails on its very next request on node B', async () => {
+    assert.ok(token, 'signed in by the first test');
+    const nodeA = a as Node;
+    const nodeB = b as Node;
+    const second = await call(nodeB, 'POST', '/api/v1/signin', { body: { email, password: GOOD_PASSWORD } });
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    const other = String(second.body.token);
+    assert.equal((await call(nodeB, 'GET', '/api/v1/me', { token: other })).status, 200);
+    const revoked = await call(nodeA, 'DELETE', `/api/v1/sessions/${other.split('.')[0]}`, { token });
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    const onB = await call(nodeB, 'GET', '/api/v1/me', { token: other });
+    assert.equal(onB.status, 401, JSON.stringify(onB.body));
+    assert.equal((await call(nodeA, 'GET', '/api/v1/me', { token: other })).status, 401);
+    assert.equal(
+      (await call(nodeB, 'GET', '/api/v1/me', { token })).status,
+      200,
+      'the session that revoked it lives on',
+    );
   });
 
   test('wrong passwords spread over both nodes share one throttle: the 6th is refused on either', async () => {
