@@ -15,6 +15,7 @@ import { origin, type RequestContext, type Services } from './context.ts';
 import { requestOrigin } from './request-origin.ts';
 import {
   assertNoTimedLock,
+  assertNotLocked,
   assertRecoveryOpen,
   countWrongCode,
   countWrongRecoveryCode,
@@ -220,7 +221,10 @@ export async function answerChallenge(
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
   // While a timed lock runs, no answer is even checked: the lock bounds the guessing, not just the count.
-  if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await assertNoTimedLock(services, accountId);
+  if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) {
+    await assertNoTimedLock(services, accountId);
+    await assertNotLocked(services, accountId);
+  }
   if (challenge.purpose === 'recovery') await assertRecoveryOpen(services, accountId);
   const rawCode = typeof answer === 'string' ? answer : '';
   const code = typeof answer === 'string' ? normalizeCode(rawCode, config.policy.codeLength) : undefined;

@@ -72,6 +72,16 @@ export async function assertNoTimedLock(services: Services, accountId: string): 
     throw new AppError('ACCOUNT_LOCKED_FOR_NOW', { retryAfterSeconds: seconds(remaining) });
 }
 
+/**
+ * Refuses while the account is locked (two-step accounts at the end of their budget). Challenges
+ * opened before the lock stay open, so without this every one of them kept checking guesses after
+ * the budget was spent, and a right guess (refused only afterwards) also cleared the budget.
+ */
+export async function assertNotLocked(services: Services, accountId: string): Promise<void> {
+  const account = await services.store.accounts.findById(accountId);
+  if (account?.state === 'locked') throw new AppError('ACCOUNT_LOCKED');
+}
+
 /** A right code: the account budget starts again (a timed lock already running still runs). */
 export async function forgiveWrongCodes(services: Services, accountId: string): Promise<void> {
   await services.kv.delete(wrongKey(accountId));

@@ -1,11 +1,13 @@
 // An attacker's page tries to make a signed-in visitor's browser change their account (SECURITY.md
 // item 32): cross-site form posts and API calls are refused, forms need their token, GET changes
 // nothing, and bearer-token clients (no ambient credentials) are not subject to the origin check.
+// The last part reads every registered route from Fastify, so a new form cannot forget either defence.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
+import type { HTTPMethods, LightMyRequestResponse } from 'fastify';
 import { GOOD_PASSWORD, type TestApp, uniqueEmail } from '../helpers/app.ts';
 import { bearer, createVerifiedAccount, signInToken, signUpFields, verificationToken } from '../helpers/journeys.ts';
+import { enrolTwoStep } from '../helpers/two-step.ts';
 import { assertErrorContract, Browser, EVIL_ORIGIN, signInBrowser, startTestApp } from './support.ts';
 
 let t: TestApp;
@@ -332,5 +334,89 @@ describe('GET never changes anything', () => {
     assert.deepEqual(await accountState(victim.email), before.victim);
     assert.deepEqual(await accountState(pending.email), before.pending);
     assert.equal((await browser.get('/account')).statusCode, 200);
+  });
+});
+
+/**
+ * Every state-changing route the server registered, read from Fastify's route tree (one line per
+ * node, indented four columns per level, `/:a|:b` where two parameters share a node), with each
+ * parameter filled in: a new form or endpoint is in this list without anyone adding it.
+ */
+function stateChangingRoutes(): { method: HTTPMethods; url: string }[] {
+  const routes: { method: HTTPMethods; url: string }[] = [];
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+    const tree = t.app.server.printRoutes({ commonPrefix: false, method });
+    const stack: string[] = [];
+    for (const line of tree.split('\n')) {
+      const node = /^([│ ]*)[├└]── (\S+) \(([A-Z, ]+)\)$/.exec(line);
+      if (!node) continue;
+      const depth = (node[1] ?? '').length / 4;
+      stack.length = depth;
+      stack.push(node[2] ?? '');
+      routes.push({ method, url: stack.join('').replace(/:[\w|:]+/g, 'x') });
+    }
+  }
+  return routes;
+}
+
+describe('every registered route', () => {
+  test('the route list is complete enough to mean something', () => {
+    const routes = stateChangingRoutes();
+    assert.ok(routes.length >= 80, `only ${routes.length} routes read from the tree`);
+    for (const known of ['POST /signin', 'POST /account/name', 'PATCH /api/v1/me', 'DELETE /api/v1/sessions/x']) {
+      assert.ok(
+        routes.some((r) => `${r.method} ${r.url}` === known),
+        `${known} missing from ${routes.length} routes`,
+      );
+    }
+  });
+
+  test('each state-changing route refuses a cross-site request from a signed-in browser with a valid form token', async () => {
+    const victim = await createVerifiedAccount(t);
+    const browser = await signInBrowser(t, victim.email, victim.password);
+    const before = await accountState(victim.email);
+    for (const route of stateChangingRoutes()) {
+      const token = await browser.formToken('/account');
+      for (const [label, headers] of Object.entries(CROSS_SITE)) {
+        const response = await t.request({
+          method: route.method,
+          url: route.url,
+          headers: withoutEmpty({
+            accept: 'text/html',
+            'content-type': 'application/x-www-form-urlencoded',
+            origin: new URL(t.config.publicUrl).origin,
+            cookie: browser.cookieHeader(),
+            ...headers,
+          }),
+          payload: new URLSearchParams({ _csrf: token }).toString(),
+        });
+        assertRefused(response, `${route.method} ${route.url} with ${label}`);
+      }
+    }
+    assert.deepEqual(await accountState(victim.email), before);
+  });
+
+  test('each portal and console form refuses a same-origin post without its token', async () => {
+    // A two-step account with a fresh verification, so that no form turns the visitor away (to the
+    // enrolment or the step-up) before it would read its token.
+    const victim = await enrolTwoStep(t);
+    const browser = new Browser(t);
+    browser.cookies.set('twostep_session', victim.token);
+    assert.equal((await browser.get('/account')).statusCode, 200);
+    const before = await accountState(victim.email);
+    const forms = stateChangingRoutes().filter((r) => r.method === 'POST' && !r.url.startsWith('/api/'));
+    assert.ok(forms.length >= 60, `only ${forms.length} forms`);
+    for (const form of forms) {
+      const variants: Record<string, Record<string, string>> = {
+        'no _csrf': {},
+        'a wrong _csrf': { _csrf: 'x'.repeat(43) },
+      };
+      for (const [label, fields] of Object.entries(variants)) {
+        const response = await browser.postForm(form.url, fields);
+        assertRefused(response, `${form.url} with ${label}`);
+      }
+    }
+    assert.deepEqual(await accountState(victim.email), before);
+    assert.equal((await browser.get('/account')).statusCode, 200, 'the victim is still signed in');
   });
 });

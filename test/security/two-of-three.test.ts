@@ -235,15 +235,17 @@ async function tryEverything(u: TestApp, owner: Owner, has: Holdings): Promise<v
     const code = await smsCode(t, owner.phone);
     if (has.device) {
       refused(await answer(u, open.id, code), 403, 'ACCOUNT_LOCKED', 'the right code on a locked account');
-      // The answered challenge is spent: it cannot carry a key either.
+      // The lock checked no code, so the challenge is still the way in with the recovery key (which
+      // unlocks); a guessed key on it is checked and wrong.
       refused(
         await signInWithKey(u, { challengeId: open.id, recoveryKey: key }),
-        404,
-        'NOT_FOUND',
-        'a guessed key on the answered challenge',
+        400,
+        'RECOVERY_KEY_WRONG',
+        'a guessed key on the open challenge',
       );
     } else {
-      refused(await answer(u, open.id, otherCode(code)), 400, 'CODE_WRONG', 'a guessed code');
+      // A locked account checks no code at all, right or wrong (code-guessing.test.ts).
+      refused(await answer(u, open.id, otherCode(code)), 403, 'ACCOUNT_LOCKED', 'a guessed code');
       refused(
         await signInWithKey(u, { challengeId: open.id, recoveryKey: key }),
         400,

@@ -1,0 +1,120 @@
+// An attacker times the answers of sign-in, sign-up and "forgot password" to learn which emails
+// have an account (SECURITY.md items 6, 23, 35): over 200 interleaved samples each, the median time
+// for a known email and for an unknown one differ by less than 5 ms. The bodies are compared byte
+// for byte in enumeration.test.ts; here only the clock speaks. Argon2 runs at its configured cost,
+// so the dummy hash for unknown emails is what keeps the two paths level.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { type TestApp, uniqueEmail } from '../helpers/app.ts';
+import { createVerifiedAccount, signUpFields } from '../helpers/journeys.ts';
+import { startTestApp } from './support.ts';
+
+const SAMPLES = 200;
+const WARM_UP = 10;
+const MAX_MEDIAN_GAP_MS = 5;
+const KNOWN_ACCOUNTS = 10;
+
+let t: TestApp;
+let known: string[];
+before(async () => {
+  // Throttles as loose as they go: they would stop the probes before the clock could tell anything
+  // (each known account takes (WARM_UP + SAMPLES) / KNOWN_ACCOUNTS = 21 wrong passwords, under 100).
+  t = await startTestApp(
+    { SIGNIN_FREE_FAILURES: '100', SIGNIN_FREE_FAILURES_PER_IP: '10000', PASSWORD_RESET_INTERVAL_SECONDS: '0' },
+    { memoryKeyValue: true },
+  );
+  known = [];
+  for (let i = 0; i < KNOWN_ACCOUNTS; i += 1) known.push((await createVerifiedAccount(t)).email);
+});
+after(() => t.close());
+
+let nextAddress = 0;
+/** Each probe from its own documentation address, so the per-address limits never answer instead. */
+function address(): string {
+  nextAddress += 1;
+  return `198.51.${Math.floor(nextAddress / 250) % 250}.${(nextAddress % 250) + 1}`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+type Probe = (email: string) => Promise<LightMyRequestResponse>;
+
+/**
+ * Times `probe` for known and unknown emails, alternating which goes first so that drift in the
+ * machine's load falls on both; returns the medians. Every answer must have the expected status.
+ */
+async function timeProbes(probe: Probe, status: number): Promise<{ known: number; unknown: number }> {
+  const times = { known: [] as number[], unknown: [] as number[] };
+  const once = async (kind: 'known' | 'unknown', i: number, keep: boolean): Promise<void> => {
+    const email = kind === 'known' ? (known[i % known.length] as string) : uniqueEmail('probe');
+    const start = performance.now();
+    const response = await probe(email);
+    const elapsed = performance.now() - start;
+    assert.equal(response.statusCode, status, `${kind}: ${response.body.slice(0, 200)}`);
+    if (keep) times[kind].push(elapsed);
+  };
+  for (let i = 0; i < WARM_UP + SAMPLES; i += 1) {
+    const keep = i >= WARM_UP;
+    const order: ('known' | 'unknown')[] = i % 2 ? ['known', 'unknown'] : ['unknown', 'known'];
+    for (const kind of order) await once(kind, i, keep);
+  }
+  assert.equal(times.known.length, SAMPLES);
+  return { known: median(times.known), unknown: median(times.unknown) };
+}
+
+function assertLevel(medians: { known: number; unknown: number }, what: string): void {
+  const gap = Math.abs(medians.known - medians.unknown);
+  const report = `${what}: known ${medians.known.toFixed(2)} ms, unknown ${medians.unknown.toFixed(2)} ms`;
+  assert.ok(gap < MAX_MEDIAN_GAP_MS, `${report} (gap ${gap.toFixed(2)} ms)`);
+  // The check means something only if the password hash ran on both paths.
+  assert.ok(Math.min(medians.known, medians.unknown) >= 2, `${report}: no hash on one path?`);
+}
+
+describe('timing', () => {
+  test(`sign-in: a wrong password for a known email takes as long as an unknown email (${SAMPLES} samples each)`, async () => {
+    const medians = await timeProbes(
+      (email) =>
+        t.request({
+          method: 'POST',
+          url: '/api/v1/signin',
+          remoteAddress: address(),
+          payload: { email, password: 'certainly not the password' },
+        }),
+      401,
+    );
+    assertLevel(medians, 'sign-in');
+  });
+
+  test(`sign-up: a taken email takes as long as a new one (${SAMPLES} samples each)`, async () => {
+    const medians = await timeProbes(
+      (email) =>
+        t.request({
+          method: 'POST',
+          url: '/api/v1/signup',
+          remoteAddress: address(),
+          payload: signUpFields({ email }),
+        }),
+      202,
+    );
+    assertLevel(medians, 'sign-up');
+  });
+
+  test(`forgot password: a known email takes as long as an unknown one (${SAMPLES} samples each)`, async () => {
+    const medians = await timeProbes(
+      (email) =>
+        t.request({ method: 'POST', url: '/api/v1/password/forgot', remoteAddress: address(), payload: { email } }),
+      202,
+    );
+    // Forgot password hashes nothing, so there is no floor to check; the gap is what matters.
+    const gap = Math.abs(medians.known - medians.unknown);
+    assert.ok(
+      gap < MAX_MEDIAN_GAP_MS,
+      `forgot password: known ${medians.known.toFixed(2)} ms, unknown ${medians.unknown.toFixed(2)} ms`,
+    );
+  });
+});
