@@ -1,12 +1,18 @@
 // An attacker (or a curious operator) reads the logs hoping for credentials (SECURITY.md item 37;
 // DESIGN.md convention 6): after sign-up, confirmation, sign-in, wrong passwords, a password change
 // and sign-out, through the API and the portal, no password, session token, verification token or
-// form token ever appears in the log, whatever its encoding, while every request is logged.
+// form token ever appears in the log, whatever its encoding, while every request is logged; nor,
+// after the second-step journeys, any code, recovery key, authenticator secret, app-specific
+// password or security key answer.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
 import { type TestApp, uniqueEmail } from '../helpers/app.ts';
 import { bearer, signUpFields, verificationToken } from '../helpers/journeys.ts';
+import { startRecovery } from '../helpers/recovery.ts';
+import { answer, enrolTwoStep, passwordStep, sendCode, smsCode } from '../helpers/two-step.ts';
+import { softKey } from '../helpers/webauthn.ts';
 import { Browser, startTestApp } from './support.ts';
 
 /** The spellings a secret can take in a log line: as is, JSON-escaped, percent- and form-encoded. */
@@ -183,6 +189,145 @@ async function runJourneys(t: TestApp): Promise<Secrets> {
   return secrets;
 }
 
+/**
+ * The second steps through the API, remembering every secret: texted codes, the recovery key, an
+ * authenticator app's secret and codes, an app-specific password (and its Basic header), a security
+ * key's registration and assertion, and the recovery with the key. Returns the long secrets and the
+ * codes (six digits: checked where a log line would hold them as a value).
+ */
+async function runTwoStepJourneys(t: TestApp): Promise<{ secrets: Secrets; codes: string[] }> {
+  const secrets = new Secrets();
+  const codes: string[] = [];
+  const ok = (response: LightMyRequestResponse, expected: number, label: string): LightMyRequestResponse => {
+    assert.equal(response.statusCode, expected, `${label}: ${response.body.slice(0, 300)}`);
+    secrets.fromResponse(label, response);
+    return response;
+  };
+  const owner = await enrolTwoStep(t);
+  secrets.add('recovery key', owner.recoveryKey);
+  secrets.add('enrolment session token', owner.token);
+  // Sign in with a texted code.
+  const challenge = await passwordStep(t, owner.email, owner.password);
+  ok(await sendCode(t, challenge.id, challenge.channels[0]?.id ?? ''), 202, 'send a code');
+  const code = await smsCode(t, owner.phone);
+  codes.push(code);
+  const signedIn = ok(await answer(t, challenge.id, code), 200, 'answer with the code');
+  const token = signedIn.json().token as string;
+  secrets.add('code session token', token);
+  // An authenticator app: its secret, and a code to confirm it.
+  const started = ok(
+    await t.request({ method: 'POST', url: '/api/v1/authenticators', headers: bearer(token), payload: {} }),
+    201,
+    'start an authenticator app',
+  );
+  const totpSecret = started.json().secret as string;
+  secrets.add('authenticator secret', totpSecret);
+  const totpCode = new TOTP({ secret: Secret.fromBase32(totpSecret), digits: 6, period: 30 }).generate({
+    timestamp: t.clock.now().getTime(),
+  });
+  codes.push(totpCode);
+  ok(
+    await t.request({
+      method: 'POST',
+      url: `/api/v1/authenticators/${started.json().authenticator.id}/confirm`,
+      headers: bearer(token),
+      payload: { code: totpCode },
+    }),
+    200,
+    'confirm the authenticator app',
+  );
+  // An app-specific password, used by a legacy client.
+  const created = ok(
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/app-passwords',
+      headers: bearer(token),
+      payload: { label: 'Mail' },
+    }),
+    201,
+    'create an app-specific password',
+  );
+  const appPassword = created.json().password as string;
+  secrets.add('app-specific password', appPassword);
+  const basic = Buffer.from(`${owner.email}:${appPassword}`).toString('base64');
+  secrets.add('Basic credentials', basic);
+  ok(
+    await t.request({ method: 'POST', url: '/api/v1/legacy/verify', headers: { authorization: `Basic ${basic}` } }),
+    200,
+    'legacy check',
+  );
+  // A security key: its registration and an assertion at sign-in.
+  const key = softKey({ origin: t.config.publicUrl });
+  const options = ok(
+    await t.request({ method: 'POST', url: '/api/v1/security-keys/options', headers: bearer(token) }),
+    200,
+    'security key options',
+  );
+  const registration = key.register(options.json().options) as { response: Record<string, string> };
+  secrets.add('attestation object', registration.response.attestationObject);
+  ok(
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/security-keys',
+      headers: bearer(token),
+      payload: { name: 'Key', credential: registration },
+    }),
+    201,
+    'register a security key',
+  );
+  const second = await passwordStep(t, owner.email, owner.password);
+  const request = ok(
+    await t.request({ method: 'GET', url: `/api/v1/challenges/${second.id}/security-key` }),
+    200,
+    'assertion options',
+  );
+  secrets.add('WebAuthn challenge', request.json().options.challenge);
+  const assertion = key.authenticate(request.json().options) as { response: Record<string, string> };
+  secrets.add('assertion signature', assertion.response.signature);
+  const keySignIn = ok(
+    await t.request({
+      method: 'POST',
+      url: `/api/v1/challenges/${second.id}/verify`,
+      payload: { securityKey: assertion },
+    }),
+    200,
+    'answer with the security key',
+  );
+  secrets.add('security key session token', keySignIn.json().token);
+  // Forgot password: the recovery key and a texted code, then a new password and a new key.
+  const recovery = ok(await startRecovery(t, owner.email, owner.recoveryKey), 200, 'start a recovery');
+  const recoveryToken = recovery.json().recoveryToken as string;
+  secrets.add('recovery token', recoveryToken);
+  const sms = recovery.json().challenge.channels.find((c: { type: string }) => c.type === 'sms');
+  t.clock.advance(60_000);
+  ok(
+    await t.request({ method: 'POST', url: '/api/v1/recovery/send', payload: { recoveryToken, channel: sms.id } }),
+    202,
+    'recovery code',
+  );
+  const recoveryCode = await smsCode(t, owner.phone);
+  codes.push(recoveryCode);
+  ok(
+    await t.request({ method: 'POST', url: '/api/v1/recovery/verify', payload: { recoveryToken, code: recoveryCode } }),
+    200,
+    'recovery verify',
+  );
+  const newPassword = 'recovered passphrase Bandicoot 61';
+  secrets.add('recovered password', newPassword);
+  const reset = ok(
+    await t.request({ method: 'POST', url: '/api/v1/recovery/password', payload: { recoveryToken, newPassword } }),
+    200,
+    'recovery password',
+  );
+  secrets.add('new recovery key', reset.json().recoveryKey);
+  return { secrets, codes };
+}
+
+/** Where a log line would hold a six-digit code: as a JSON string, a query or form value. */
+function codeSpellings(code: string): string[] {
+  return [`"${code}"`, `=${code}`, `:${code}"`];
+}
+
 // Tests log at info; the check runs at trace, which logs everything info does and more, so a secret
 // logged at any level is caught.
 for (const level of ['trace']) {
@@ -208,6 +353,26 @@ for (const level of ['trace']) {
         for (const spelling of spellings(secret)) {
           const at = log.indexOf(spelling);
           assert.equal(at, -1, `${label} is in the log: …${log.slice(Math.max(0, at - 200), at + 100)}…`);
+        }
+      }
+    });
+
+    test('no code, recovery key, authenticator secret, app password or security key answer appears in the log', async () => {
+      const before = t.logText().length;
+      const { secrets, codes } = await runTwoStepJourneys(t);
+      const log = t.logText().slice(before);
+      assert.ok(log.includes('"url":"/api/v1/recovery/verify"'), 'the journeys are logged');
+      assert.ok(secrets.values.size >= 15, `only ${secrets.values.size} secrets tracked`);
+      for (const [secret, label] of secrets.values) {
+        for (const spelling of spellings(secret)) {
+          const at = log.indexOf(spelling);
+          assert.equal(at, -1, `${label} is in the log: …${log.slice(Math.max(0, at - 200), at + 100)}…`);
+        }
+      }
+      for (const code of codes) {
+        for (const spelling of codeSpellings(code)) {
+          const at = log.indexOf(spelling);
+          assert.equal(at, -1, `a code is in the log: …${log.slice(Math.max(0, at - 200), at + 100)}…`);
         }
       }
     });
