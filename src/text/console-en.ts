@@ -106,7 +106,7 @@ export const consoleEn = {
   'console.services.secret': 'client_secret (shown once, keep it in the service’s settings):',
   'console.staff.title': 'Staff',
   'console.staff.role': 'Role',
-  'console.staff.twoStep': 'Authenticator set up',
+  'console.staff.twoStep': 'Second step set up',
   'console.staff.since': 'Since',
   'console.staff.disable': 'Disable',
   'console.staff.disabled': 'disabled',

@@ -107,7 +107,7 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
   'console.services.secret': 'client_secret (eenmalig getoond, bewaar het in de instellingen van de dienst):',
   'console.staff.title': 'Medewerkers',
   'console.staff.role': 'Rol',
-  'console.staff.twoStep': 'Authenticator ingesteld',
+  'console.staff.twoStep': 'Tweede stap ingesteld',
   'console.staff.since': 'Sinds',
   'console.staff.disable': 'Uitschakelen',
   'console.staff.disabled': 'uitgeschakeld',

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer } from '../helpers/journeys.ts';
-import { consoleSession, createTestStaff, freshCode, staffBrowser, type TestStaff } from '../helpers/staff.ts';
+import {
+  consoleSession,
+  createTestStaff,
+  freshCode,
+  staffBrowser,
+  staffToken,
+  type TestStaff,
+} from '../helpers/staff.ts';
 import { enrolTwoStep } from '../helpers/two-step.ts';
 import { type SoftKey, softKey } from '../helpers/webauthn.ts';
 import { Browser } from '../security/support.ts';
@@ -266,6 +273,11 @@ describe('a member keeps at least one second step', () => {
       payload: { email: staff.email, password: staff.password, code: freshCode(t, staff.secret as string) },
     });
     assert.equal(api.json().error.code, 'STAFF_TWO_STEP_SETUP_REQUIRED', 'the API takes authenticator codes only');
+    // The admins' staff list counts the key as the member's second step.
+    const admin = await staffToken(t, await createTestStaff(t, 'admin'));
+    const list = await t.request({ method: 'GET', url: '/api/v1/console/staff', headers: bearer(admin) });
+    const listed = (list.json().staff as { id: string; twoStep: boolean }[]).find((m) => m.id === staff.id);
+    assert.equal(listed?.twoStep, true);
   });
 
   test('with the authenticator app, a key can be removed (audited); another member’s key cannot', async () => {

@@ -20,3 +20,10 @@ export async function staffSecondSteps(services: Services, member: StaffMember):
 export function hasSecondStep(steps: StaffSecondSteps): boolean {
   return steps.totp || steps.keys.length > 0;
 }
+
+/** The ids of those of `members` who have a second step (for the admin's staff list). */
+export async function membersWithSecondStep(services: Services, members: StaffMember[]): Promise<Set<string>> {
+  const ready = new Set<string>();
+  for (const member of members) if (hasSecondStep(await staffSecondSteps(services, member))) ready.add(member.id);
+  return ready;
+}
