@@ -258,6 +258,12 @@ describe('a member keeps at least one second step', () => {
     assert.doesNotMatch(attempt.page.body, /name="code"/);
     assert.match(attempt.page.body, /<h1>Security key<\/h1>/);
     assert.equal((await attempt.browser.get('/console/signin/setup')).headers.location, '/console/signin/code');
+    const setup = await attempt.browser.postForm('/console/signin/setup', {
+      _csrf: await attempt.browser.formToken('/console/signin/code'),
+      code: '123456',
+    });
+    assert.equal(setup.headers.location, '/console/signin', 'no authenticator setup with the password alone');
+    assert.equal((await t.app.services.store.staff.findById(staff.id))?.totp_secret_sealed, null);
     const code = await attempt.browser.postForm('/console/signin/code', {
       _csrf: await attempt.browser.formToken('/console/signin/code'),
       code: freshCode(t, staff.secret as string),

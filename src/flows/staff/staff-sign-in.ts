@@ -198,9 +198,7 @@ export async function staffSecurityKeyStep(
   const member = await pendingMember(services, pendingToken);
   const { keys } = await staffSecondSteps(services, member);
   if (keys.length === 0)
-    throw new AppError(
-      (await nextStep(services, member)) === 'setup' ? 'STAFF_TWO_STEP_SETUP_REQUIRED' : 'SECURITY_KEY_REJECTED',
-    );
+    throw new AppError(member.totp_confirmed_at ? 'SECURITY_KEY_REJECTED' : 'STAFF_TWO_STEP_SETUP_REQUIRED');
   const forgive = await claimAttempt(services, member.email, ctx.ip);
   const credentialId = assertionCredentialId(response);
   const key = keys.find((k) => k.credentialId === credentialId);
