@@ -39,7 +39,10 @@ export async function signInWithPasskey(
   const key = credentialId ? await store.securityKeys.findByCredentialId(credentialId) : undefined;
   // The authenticator names the account it made the passkey for: it must be the key's own.
   if (!key?.passkey || assertionUserHandle(input.response) !== key.accountId) throw new AppError('INVALID_CREDENTIALS');
-  const verdict = await verifyAssertion(services, BINDING, input.response, key, { requireUserVerification: true });
+  const verdict = await verifyAssertion(services, BINDING, input.response, key, {
+    requireUserVerification: true,
+    uses: services.store.securityKeys,
+  });
   if (verdict !== 'accepted') throw new AppError('INVALID_CREDENTIALS');
   const account = await store.accounts.findById(key.accountId);
   if (!account || account.state === 'disabled') throw new AppError('ACCOUNT_DISABLED');

@@ -47,6 +47,7 @@ export function securityKeyProof(response: unknown): Proof {
       if (!key) return 'wrong';
       return verifyAssertion(services, challengeBinding(challenge.id), response, key, {
         requireUserVerification: false,
+        uses: services.store.securityKeys,
       });
     },
   };

@@ -16,12 +16,31 @@ import {
 } from '@simplewebauthn/server';
 import { newCeremonyChallenge, readCeremonyChallenge } from '../core/ceremony-challenge.ts';
 import { MINUTE } from '../core/clock.ts';
-import type { Account } from '../store/accounts.ts';
-import type { SecurityKey } from '../store/security-keys.ts';
 import type { Services } from './context.ts';
 
 const CEREMONY_MS = 5 * MINUTE;
 const RP_NAME = 'Twostep';
+
+/** Whoever registers a key: a customer account or a staff member. */
+export interface KeyHolder {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** What the ceremonies need of a stored key, a customer's or a staff member's. */
+export interface StoredCredential {
+  id: string;
+  credentialId: string;
+  publicKey: string;
+  signCount: number;
+  transports: string[];
+}
+
+/** The store that advances a key's counter (store/security-keys.ts, store/staff-security-keys.ts). */
+export interface KeyUses {
+  recordUse(id: string, signCount: number, at: Date): Promise<boolean>;
+}
 
 export function relyingParty(services: Services): { id: string; origin: string } {
   const url = new URL(services.config.publicUrl);
@@ -55,17 +74,17 @@ function claimFor(services: Services, binding: string): ChallengeClaim {
 
 export function registrationOptions(
   services: Services,
-  account: Account,
+  holder: KeyHolder,
   binding: string,
-  existing: SecurityKey[],
+  existing: StoredCredential[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rp = relyingParty(services);
   return generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.id,
-    userID: new TextEncoder().encode(account.id),
-    userName: account.email,
-    userDisplayName: account.name,
+    userID: new TextEncoder().encode(holder.id),
+    userName: holder.email,
+    userDisplayName: holder.name,
     challenge: freshChallenge(services, binding),
     timeout: CEREMONY_MS,
     attestationType: 'none',
@@ -121,7 +140,7 @@ export async function verifyRegistration(
 export function authenticationOptions(
   services: Services,
   binding: string,
-  keys: SecurityKey[] | undefined,
+  keys: StoredCredential[] | undefined,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: relyingParty(services).id,
@@ -147,16 +166,16 @@ export function assertionUserHandle(response: unknown): string | undefined {
 export type AssertionResult = 'accepted' | 'used' | 'wrong';
 
 /**
- * Checks an assertion by `key` for `binding` and records the use. `used`: a replayed challenge, or a
- * signature counter that did not move forward (a cloned key). `requireUserVerification` for a passkey
- * sign-in, where the key is both factors.
+ * Checks an assertion by `key` for `binding` and records the use in `uses` (the key's own store).
+ * `used`: a replayed challenge, or a signature counter that did not move forward (a cloned key).
+ * `requireUserVerification` for a passkey sign-in, where the key is both factors.
  */
 export async function verifyAssertion(
   services: Services,
   binding: string,
   response: unknown,
-  key: SecurityKey,
-  options: { requireUserVerification: boolean },
+  key: StoredCredential,
+  options: { requireUserVerification: boolean; uses: KeyUses },
 ): Promise<AssertionResult> {
   const rp = relyingParty(services);
   const claim = claimFor(services, binding);
@@ -182,12 +201,12 @@ export async function verifyAssertion(
     services.log.info({ reason: (error as Error).message }, 'a security key assertion did not verify');
     return 'wrong';
   }
-  if (await services.store.securityKeys.recordUse(key.id, newCounter, services.clock.now())) return 'accepted';
+  if (await options.uses.recordUse(key.id, newCounter, services.clock.now())) return 'accepted';
   services.log.warn({ key: key.id }, 'a security key answered with a counter that did not move forward');
   return 'used';
 }
 
-function transportsOf(key: SecurityKey): AuthenticatorTransportFuture[] {
+function transportsOf(key: StoredCredential): AuthenticatorTransportFuture[] {
   return key.transports as AuthenticatorTransportFuture[];
 }
 

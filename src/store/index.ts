@@ -22,6 +22,7 @@ import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SecurityKeyStore, securityKeyStore } from './security-keys.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
 import { type StaffStore, staffStore } from './staff.ts';
+import { type StaffSecurityKeyStore, staffSecurityKeyStore } from './staff-security-keys.ts';
 import { type StaffSessionStore, staffSessionStore } from './staff-sessions.ts';
 import { type TrustedBrowserStore, trustedBrowserStore } from './trusted-browsers.ts';
 
@@ -47,6 +48,7 @@ export interface Store {
   oidcPayloads: OidcPayloadStore;
   staff: StaffStore;
   staffSessions: StaffSessionStore;
+  staffSecurityKeys: StaffSecurityKeyStore;
   console: ConsoleQueries;
   appPasswords: AppPasswordStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
@@ -77,6 +79,7 @@ export function createStore(db: Db): Store {
     oidcPayloads: oidcPayloadStore(db),
     staff: staffStore(db),
     staffSessions: staffSessionStore(db),
+    staffSecurityKeys: staffSecurityKeyStore(db),
     console: consoleQueries(db),
     appPasswords: appPasswordStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.

@@ -163,6 +163,20 @@ export interface SecurityKeysTable {
   removed_at: Date | null;
 }
 
+/** A staff member's security key (0018): the same columns as a customer's, without passkeys. */
+export interface StaffSecurityKeysTable {
+  id: string;
+  staff_id: string;
+  credential_id: string;
+  public_key: string;
+  sign_count: ColumnType<number | string, number, number>;
+  transports: string;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  removed_at: Date | null;
+}
+
 export interface TrustedBrowsersTable {
   id: string;
   account_id: string;
@@ -310,4 +324,5 @@ export interface Database {
   app_passwords: AppPasswordsTable;
   staff: StaffTable;
   staff_sessions: StaffSessionsTable;
+  staff_security_keys: StaffSecurityKeysTable;
 }

@@ -10,11 +10,18 @@ export interface StaffStore {
   create(member: StaffMember): Promise<boolean>;
   findById(id: string): Promise<StaffMember | undefined>;
   findByEmail(email: string): Promise<StaffMember | undefined>;
+  /**
+   * The member, row-locked until the transaction ends: changes to a member's second steps take it
+   * first, so two at once cannot together remove the last one.
+   */
+  lockForUpdate(id: string): Promise<StaffMember | undefined>;
   list(): Promise<StaffMember[]>;
   /** Stores a freshly generated, not yet confirmed TOTP secret; false if the member already confirmed one. */
   offerTotpSecret(id: string, secretSealed: string): Promise<boolean>;
   /** The authenticator proved the secret: the member may enter from now on. False if already confirmed. */
   confirmTotp(id: string, at: Date): Promise<boolean>;
+  /** Forgets the authenticator app (secret and confirmation); false when none was confirmed. */
+  removeTotp(id: string): Promise<boolean>;
   /** False when there is no such enabled member. */
   setRole(id: string, role: StaffRole): Promise<boolean>;
   /** False when there is no such enabled member. */
@@ -36,6 +43,7 @@ export function staffStore(db: Db): StaffStore {
     },
     findById: (id) => db.selectFrom('staff').selectAll().where('id', '=', id).executeTakeFirst(),
     findByEmail: (email) => db.selectFrom('staff').selectAll().where('email', '=', email).executeTakeFirst(),
+    lockForUpdate: (id) => db.selectFrom('staff').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
     list: () => db.selectFrom('staff').selectAll().orderBy('created_at').execute(),
     async offerTotpSecret(id, secretSealed) {
       const result = await db
@@ -53,6 +61,15 @@ export function staffStore(db: Db): StaffStore {
         .where('id', '=', id)
         .where('totp_confirmed_at', 'is', null)
         .where('totp_secret_sealed', 'is not', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async removeTotp(id) {
+      const result = await db
+        .updateTable('staff')
+        .set({ totp_secret_sealed: null, totp_confirmed_at: null })
+        .where('id', '=', id)
+        .where('totp_confirmed_at', 'is not', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },

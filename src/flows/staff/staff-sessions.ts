@@ -1,4 +1,4 @@
-// Console sessions (SPEC §3.15): created only after the password *and* a TOTP code, shorter than
+// Console sessions (SPEC §3.15): created only after the password *and* a second step (TOTP or key), shorter than
 // customer sessions (staff hold more power), ended by sign-out, by idle time, by age, and whenever
 // the member is disabled or changes role.
 import { HOUR, MINUTE } from '../../core/clock.ts';
@@ -8,6 +8,7 @@ import type { Store } from '../../store/index.ts';
 import type { StaffMember } from '../../store/staff.ts';
 import type { StaffSessionRow } from '../../store/staff-sessions.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
+import { hasSecondStep, staffSecondSteps } from './staff-second-steps.ts';
 
 export const STAFF_SESSION_IDLE_MS = 30 * MINUTE;
 export const STAFF_SESSION_ABSOLUTE_MS = 12 * HOUR;
@@ -63,7 +64,9 @@ export async function authenticateStaff(services: Services, token: string | unde
   if (!isSessionLive({ createdAt: session.created_at, lastSeenAt: session.last_seen_at }, LIMITS, now))
     return undefined;
   const member = await services.store.staff.findById(session.staff_id);
-  if (!member || member.disabled_at !== null || member.totp_confirmed_at === null) return undefined;
+  if (!member || member.disabled_at !== null) return undefined;
+  // Without TOTP, a live security key must remain (staff-second-steps.ts); checked only then, as it costs a query.
+  if (member.totp_confirmed_at === null && !hasSecondStep(await staffSecondSteps(services, member))) return undefined;
   if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_EVERY_MS) {
     await services.store.staffSessions.touch(session.id, now);
     session.last_seen_at = now;

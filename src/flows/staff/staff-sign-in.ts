@@ -1,16 +1,21 @@
-// Staff sign-in (SPEC §3.15: staff must use two-step verification): the password, then a TOTP code.
-// No console session exists until both passed. A member whose authenticator is not set up yet gets,
-// after the password, only the setup step: the secret is shown, and a code from it both proves the
-// setup and opens the first session. Nothing else of the console is reachable before that.
+// Staff sign-in (SPEC §3.15: staff must use two-step verification): the password, then a TOTP code or
+// one of the member's security keys (staff-second-steps.ts). No console session exists until both
+// passed. A member with no second step yet gets, after the password, only the setup step: the TOTP
+// secret is shown, and a code from it both proves the setup and opens the first session. Nothing else
+// of the console is reachable before that; a member who has a key never gets the setup step, so a
+// password alone cannot add an authenticator.
 //
 // Between the two steps the browser holds a pending sign-in: a random token whose hash names the
 // member in the key-value store for 10 minutes, used once.
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { MINUTE } from '../../core/clock.ts';
 import { AppError } from '../../core/errors.ts';
 import { randomToken, sha256 } from '../../core/tokens.ts';
 import { newTotpSecret, totpUri } from '../../core/totp.ts';
 import type { StaffMember } from '../../store/staff.ts';
 import { origin, type RequestContext, type Services } from '../context.ts';
+import { assertionCredentialId, authenticationOptions, verifyAssertion } from '../webauthn-ceremony.ts';
+import { hasSecondStep, staffSecondSteps } from './staff-second-steps.ts';
 import { staffActor, startStaffSession } from './staff-sessions.ts';
 import { acceptTotpCode, openTotpSecret, sealTotpSecret } from './staff-totp.ts';
 
@@ -51,7 +56,7 @@ function normalizeStaffEmail(raw: string): string {
 async function recordFailure(
   services: Services,
   member: StaffMember | undefined,
-  step: 'password' | 'code',
+  step: 'password' | 'code' | 'security_key',
   ctx: RequestContext,
 ): Promise<void> {
   await countFailure(services, ctx.ip);
@@ -96,7 +101,11 @@ export async function staffPasswordStep(
   const member = await checkPassword(services, input, ctx);
   const pendingToken = randomToken(32);
   await services.kv.set(`staff-pending:${sha256(pendingToken)}`, member.id, PENDING_MS);
-  return { pendingToken, next: member.totp_confirmed_at ? 'code' : 'setup' };
+  return { pendingToken, next: await nextStep(services, member) };
+}
+
+async function nextStep(services: Services, member: StaffMember): Promise<PendingNext> {
+  return hasSecondStep(await staffSecondSteps(services, member)) ? 'code' : 'setup';
 }
 
 async function pendingMember(services: Services, pendingToken: string | undefined): Promise<StaffMember> {
@@ -109,7 +118,27 @@ async function pendingMember(services: Services, pendingToken: string | undefine
 
 /** Which step a pending sign-in is at (for the pages); UNAUTHENTICATED when there is none. */
 export async function pendingStep(services: Services, pendingToken: string | undefined): Promise<PendingNext> {
-  return (await pendingMember(services, pendingToken)).totp_confirmed_at ? 'code' : 'setup';
+  return nextStep(services, await pendingMember(services, pendingToken));
+}
+
+/** What the second-step page offers a pending sign-in: the code field, security keys, or both. */
+export async function pendingSecondSteps(
+  services: Services,
+  pendingToken: string | undefined,
+): Promise<{ totp: boolean; securityKeyOptions: PublicKeyCredentialRequestOptionsJSON | undefined }> {
+  const steps = await staffSecondSteps(services, await pendingMember(services, pendingToken));
+  return {
+    totp: steps.totp,
+    securityKeyOptions:
+      steps.keys.length > 0
+        ? await authenticationOptions(services, keyBinding(pendingToken as string), steps.keys)
+        : undefined,
+  };
+}
+
+/** A key's answer belongs to this pending sign-in: options made for another one verify nowhere else. */
+function keyBinding(pendingToken: string): string {
+  return `staff-signin:${sha256(pendingToken)}`;
 }
 
 /** Uses the pending sign-in up (exactly one request can) and opens the console session. */
@@ -145,11 +174,43 @@ export async function staffCodeStep(
   ctx: RequestContext,
 ): Promise<string> {
   const member = await pendingMember(services, pendingToken);
-  if (!member.totp_confirmed_at) throw new AppError('STAFF_TWO_STEP_SETUP_REQUIRED');
+  if ((await nextStep(services, member)) === 'setup') throw new AppError('STAFF_TWO_STEP_SETUP_REQUIRED');
   const forgive = await claimAttempt(services, member.email, ctx.ip);
-  if (!(await acceptTotpCode(services, member, code))) {
+  // A secret offered at setup but never confirmed answers nothing.
+  if (!member.totp_confirmed_at || !(await acceptTotpCode(services, member, code))) {
     await recordFailure(services, member, 'code', ctx);
     throw new AppError('CODE_WRONG');
+  }
+  await forgive();
+  return finish(services, member, pendingToken as string, ctx);
+}
+
+/**
+ * Step 2 with a security key: the assertion must come from one of this member's own live keys, for
+ * options made for this pending sign-in, once. It draws on the same attempt budget as a code.
+ */
+export async function staffSecurityKeyStep(
+  services: Services,
+  pendingToken: string | undefined,
+  response: unknown,
+  ctx: RequestContext,
+): Promise<string> {
+  const member = await pendingMember(services, pendingToken);
+  const { keys } = await staffSecondSteps(services, member);
+  if (keys.length === 0)
+    throw new AppError(member.totp_confirmed_at ? 'SECURITY_KEY_REJECTED' : 'STAFF_TWO_STEP_SETUP_REQUIRED');
+  const forgive = await claimAttempt(services, member.email, ctx.ip);
+  const credentialId = assertionCredentialId(response);
+  const key = keys.find((k) => k.credentialId === credentialId);
+  const verdict = key
+    ? await verifyAssertion(services, keyBinding(pendingToken as string), response, key, {
+        requireUserVerification: false,
+        uses: services.store.staffSecurityKeys,
+      })
+    : 'wrong';
+  if (verdict !== 'accepted') {
+    await recordFailure(services, member, 'security_key', ctx);
+    throw new AppError('SECURITY_KEY_REJECTED');
   }
   await forgive();
   return finish(services, member, pendingToken as string, ctx);
@@ -166,7 +227,7 @@ export interface TotpSetup {
  */
 export async function staffTotpSetup(services: Services, pendingToken: string | undefined): Promise<TotpSetup> {
   const member = await pendingMember(services, pendingToken);
-  if (member.totp_confirmed_at) throw new AppError('UNAUTHENTICATED');
+  if ((await nextStep(services, member)) !== 'setup') throw new AppError('UNAUTHENTICATED');
   let secret = member.totp_secret_sealed ? openTotpSecret(services.config, member.totp_secret_sealed) : undefined;
   if (!secret) {
     secret = newTotpSecret();
@@ -184,7 +245,7 @@ export async function confirmStaffTotpSetup(
   ctx: RequestContext,
 ): Promise<string> {
   const member = await pendingMember(services, pendingToken);
-  if (member.totp_confirmed_at) throw new AppError('UNAUTHENTICATED');
+  if ((await nextStep(services, member)) !== 'setup') throw new AppError('UNAUTHENTICATED');
   const forgive = await claimAttempt(services, member.email, ctx.ip);
   if (!(await acceptTotpCode(services, member, code))) {
     await recordFailure(services, member, 'code', ctx);

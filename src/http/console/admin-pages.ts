@@ -15,6 +15,7 @@ import {
   isStaffRole,
   listStaff,
 } from '../../flows/staff/staff-accounts.ts';
+import { membersWithSecondStep } from '../../flows/staff/staff-second-steps.ts';
 import { staffActor } from '../../flows/staff/staff-sessions.ts';
 import type { TextId } from '../../text/index.ts';
 import { type Html, html } from '../pages/html.ts';
@@ -184,6 +185,7 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
     created?: { email: string; password: string },
   ) => {
     const members = await listStaff(services);
+    const ready = await membersWithSecondStep(services, members);
     const me = request.staff?.member.id;
     return page(request, reply, 'console.staff.title', (view) => {
       const { text } = view;
@@ -204,7 +206,7 @@ export function registerAdminPages(app: FastifyInstance, services: Services): vo
           m.disabled_at
             ? text('console.staff.disabled')
             : html`<form method="post" action="/console/admin/staff/${m.id}/role" class="inline">${view.csrf}${roleSelect('role', m.role)} <button type="submit" class="secondary">${text('console.save')}</button></form>`
-        }</td><td>${yesNo(view, m.totp_confirmed_at !== null)}</td><td>${consoleTime(m.created_at)}</td><td>${
+        }</td><td>${yesNo(view, ready.has(m.id))}</td><td>${consoleTime(m.created_at)}</td><td>${
           m.disabled_at || m.id === me
             ? ''
             : html`<form method="post" action="/console/admin/staff/${m.id}/disable" class="inline">${view.csrf}<button type="submit" class="danger">${text('console.staff.disable')}</button></form>`

@@ -11,6 +11,7 @@ import type { Services } from '../../flows/context.ts';
 import { applyRolloutPreset, listRollout, setCountryFlags } from '../../flows/rollout.ts';
 import { AUDIT_PAGE, parseAuditFilter, searchAudit } from '../../flows/staff/audit-browser.ts';
 import { listStaff } from '../../flows/staff/staff-accounts.ts';
+import { membersWithSecondStep } from '../../flows/staff/staff-second-steps.ts';
 import { endStaffSession, staffActor } from '../../flows/staff/staff-sessions.ts';
 import { staffApiSignIn } from '../../flows/staff/staff-sign-in.ts';
 import {
@@ -362,7 +363,9 @@ export function registerConsoleApi(parent: FastifyInstance, services: Services):
                   email: Type.String(),
                   name: Type.String(),
                   role: Type.String(),
-                  twoStep: Type.Boolean({ description: 'whether the authenticator is set up' }),
+                  twoStep: Type.Boolean({
+                    description: 'whether a second step (authenticator app or security key) is set up',
+                  }),
                   disabled: Type.Boolean(),
                   createdAt: DateTime,
                 }),
@@ -375,10 +378,11 @@ export function registerConsoleApi(parent: FastifyInstance, services: Services):
       async (request) => {
         requireStaff(request, 'admin');
         const members = await listStaff(services);
+        const ready = await membersWithSecondStep(services, members);
         return {
           staff: members.map((m) => ({
             ...staffView(m),
-            twoStep: m.totp_confirmed_at !== null,
+            twoStep: ready.has(m.id),
             disabled: m.disabled_at !== null,
             createdAt: m.created_at.toISOString(),
           })),

@@ -12,6 +12,7 @@ import { registerAdminPages } from './admin-pages.ts';
 import { registerAuditPages } from './audit-pages.ts';
 import { registerConsoleApi } from './console-api.ts';
 import { consoleLayout, consoleView } from './layout.ts';
+import { registerSignInMethodPages } from './sign-in-method-pages.ts';
 import { registerConsoleSignInPages } from './signin-pages.ts';
 import { registerStaffAuth } from './staff-auth.ts';
 import { refusalPage, registerSupportPages } from './support-pages.ts';
@@ -61,6 +62,7 @@ export function registerConsole(app: FastifyInstance, services: Services): void 
     registerSupportPages(scope, services);
     registerAuditPages(scope, services);
     registerAdminPages(scope, services);
+    registerSignInMethodPages(scope, services);
   });
   registerConsoleApi(app, services);
 }

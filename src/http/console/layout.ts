@@ -1,5 +1,6 @@
 // The frame of every console page: its own header (the staff member, their role, the console's
-// sections) and the console's form token. Same stylesheet as the portal; no inline script or style.
+// sections) and the console's form token. Same stylesheet as the portal; no inline script or style
+// (the WebAuthn pages load the portal's external scripts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Locale, type TextId, t } from '../../text/index.ts';
 import { type Html, html } from '../pages/html.ts';
@@ -21,7 +22,13 @@ export function consoleView(request: FastifyRequest, reply: FastifyReply): Conso
   };
 }
 
-export function consoleLayout(request: FastifyRequest, view: ConsoleView, title: string, body: Html): string {
+export function consoleLayout(
+  request: FastifyRequest,
+  view: ConsoleView,
+  title: string,
+  body: Html,
+  options: { scripts?: readonly string[] } = {},
+): string {
   const { text, csrf } = view;
   const here = request.url.split('?')[0] ?? '';
   const staff = request.staff;
@@ -39,6 +46,7 @@ export function consoleLayout(request: FastifyRequest, view: ConsoleView, title:
       ${link('/console/admin/policy', text('console.nav.policy'))}`
           : ''
       }
+      ${link('/console/sign-in-methods', text('console.nav.signInMethods'))}
       <span class="muted">${staff.member.name} (${text(staff.member.role === 'admin' ? 'console.role.admin' : 'console.role.support')})</span>
       <form method="post" action="/console/signout" class="inline">${csrf}<button type="submit" class="link">${text('nav.signOut')}</button></form>`
     : html``;
@@ -52,7 +60,10 @@ export function consoleLayout(request: FastifyRequest, view: ConsoleView, title:
 <link rel="icon" href="data:,">
 <title>${title} · ${text('console.name')}</title>
 <link rel="stylesheet" href="/static/styles.css">
-</head>
+${(options.scripts ?? []).map(
+  (src) => html`<script src="/static/${src}" defer></script>
+`,
+)}</head>
 <body>
 <a class="skip" href="#main">${text('nav.skip')}</a>
 <header class="top">

@@ -1,18 +1,21 @@
-// Staff sign-in pages: password, then the authenticator code (or, the first time, the authenticator
-// setup). No console session exists until both steps passed (SPEC §3.15: staff must use 2SV).
+// Staff sign-in pages: password, then the authenticator code or a security key (or, for a member with
+// neither, the authenticator setup). No console session exists until both steps passed (SPEC §3.15: staff must use 2SV).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppError, isAppError } from '../../core/errors.ts';
 import type { Services } from '../../flows/context.ts';
 import { endStaffSession } from '../../flows/staff/staff-sessions.ts';
 import {
   confirmStaffTotpSetup,
+  pendingSecondSteps,
   pendingStep,
   staffCodeStep,
   staffPasswordStep,
+  staffSecurityKeyStep,
   staffTotpSetup,
 } from '../../flows/staff/staff-sign-in.ts';
 import { t } from '../../text/index.ts';
 import { html } from '../pages/html.ts';
+import { postedCredential, securityKeyForm, WEBAUTHN_SCRIPTS } from '../pages/security-key-form.ts';
 import { consoleAlert, consoleLayout, consoleView } from './layout.ts';
 import {
   clearConsoleSession,
@@ -57,24 +60,46 @@ function passwordPage(request: FastifyRequest, reply: FastifyReply, email: strin
   );
 }
 
-function codePage(request: FastifyRequest, reply: FastifyReply, error?: AppError): string {
+interface SecondSteps {
+  totp: boolean;
+  securityKeyOptions: object | undefined;
+}
+
+/** The second step: the code field when the member has an authenticator app, a key button when they have keys. */
+function codePage(request: FastifyRequest, reply: FastifyReply, steps: SecondSteps, error?: AppError): string {
   const view = consoleView(request, reply);
   const { text } = view;
+  const title = text(steps.totp ? 'console.code.title' : 'console.code.keyTitle');
+  const keyForm = steps.securityKeyOptions
+    ? html`<p>${text(steps.totp ? 'console.code.orKey' : 'console.code.keyIntro')}</p>
+  ${securityKeyForm(view, {
+    action: '/console/signin/key',
+    ceremony: 'get',
+    options: steps.securityKeyOptions,
+    label: text('console.code.useKey'),
+  })}`
+    : '';
   return consoleLayout(
     request,
     view,
-    text('console.code.title'),
+    title,
     html`<section class="card">
-  <h1>${text('console.code.title')}</h1>
-  <p>${text('console.code.intro')}</p>
+  <h1>${title}</h1>
   ${consoleAlert(errorText(request, error))}
+  ${
+    steps.totp
+      ? html`<p>${text('console.code.intro')}</p>
   <form method="post" action="/console/signin/code">
     ${view.csrf}
     <label for="code">${text('console.code.label')}</label>
     <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
     <button type="submit">${text('console.signin.submit')}</button>
-  </form>
+  </form>`
+      : ''
+  }
+  ${keyForm}
 </section>`,
+    steps.securityKeyOptions ? { scripts: WEBAUTHN_SCRIPTS } : {},
   );
 }
 
@@ -165,7 +190,7 @@ export function registerConsoleSignInPages(app: FastifyInstance, services: Servi
   app.get('/console/signin/code', hidden, async (request, reply) => {
     if ((await pendingStep(services, pending(request))) === 'setup')
       return reply.redirect('/console/signin/setup', 303);
-    return page(reply, codePage(request, reply));
+    return page(reply, codePage(request, reply, await pendingSecondSteps(services, pending(request))));
   });
 
   app.post('/console/signin/code', hidden, async (request, reply) => {
@@ -176,7 +201,23 @@ export function registerConsoleSignInPages(app: FastifyInstance, services: Servi
       async () => {
         token = await staffCodeStep(services, pending(request), field(form, 'code'), request.ctx);
       },
-      (error) => codePage(request, reply, error),
+      async (error) => codePage(request, reply, await pendingSecondSteps(services, pending(request)), error),
+    );
+    if (failed) return failed;
+    clearPendingSignIn(reply, config);
+    setConsoleSession(reply, config, token);
+    return reply.redirect('/console/accounts', 303);
+  });
+
+  app.post('/console/signin/key', hidden, async (request, reply) => {
+    const form = readConsoleForm(request);
+    let token = '';
+    const failed = await orRerender(
+      reply,
+      async () => {
+        token = await staffSecurityKeyStep(services, pending(request), postedCredential(form), request.ctx);
+      },
+      async (error) => codePage(request, reply, await pendingSecondSteps(services, pending(request)), error),
     );
     if (failed) return failed;
     clearPendingSignIn(reply, config);

@@ -13,6 +13,7 @@ import * as staff from './0010-staff.ts';
 import * as authenticators from './0011-authenticators.ts';
 import * as numberMatching from './0012-number-matching.ts';
 import * as securityKeys from './0013-security-keys.ts';
+import * as staffSecurityKeys from './0018-staff-security-keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001-accounts-sessions-audit': accountsSessionsAudit,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-authenticators': authenticators,
   '0012-number-matching': numberMatching,
   '0013-security-keys': securityKeys,
+  '0018-staff-security-keys': staffSecurityKeys,
 };
