@@ -34,6 +34,13 @@ export interface UsedCode {
   token?: string;
 }
 
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** The client address the proxy reports (LOAD_SETTINGS trusts it): many users, not one address. */
+  from?: string;
+}
+
 export type Operation = 'signup' | 'enrol' | 'signin' | 'reset';
 
 export interface LoadStats {
@@ -54,13 +61,14 @@ export class Load {
     this.baseUrl = baseUrl;
   }
 
-  async call(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<Answer> {
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
     const started = performance.now();
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
       headers: {
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.from ? { 'x-forwarded-for': options.from } : {}),
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
@@ -71,13 +79,7 @@ export class Load {
   }
 
   /** Calls and insists on the status; anything else ends the journey with an error naming the step. */
-  async expect(
-    step: string,
-    status: number,
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown } = {},
-  ) {
+  async expect(step: string, status: number, method: string, path: string, options: CallOptions = {}) {
     const answer = await this.call(method, path, options);
     if (answer.status !== status)
       throw new Error(`${step}: ${answer.status} ${JSON.stringify((answer.body as { error?: unknown }).error ?? '')}`);
@@ -196,7 +198,12 @@ export class Load {
   }
 
   async reset(account: LoadAccount): Promise<void> {
-    await this.expect('forgot password', 202, 'POST', '/api/v1/password/forgot', { body: { email: account.email } });
+    // Resets are limited per client address per hour: each comes from its own user's address.
+    const from = `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+    await this.expect('forgot password', 202, 'POST', '/api/v1/password/forgot', {
+      body: { email: account.email },
+      from,
+    });
     const link = await this.fromOutbox(account.email, (m) => m.links.find((l) => l.includes('/reset-password?token=')));
     const newPassword = `${GOOD_PASSWORD} ${randomBytes(3).toString('hex')}`;
     account.unconfirmedPassword = newPassword;

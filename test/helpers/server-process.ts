@@ -39,6 +39,8 @@ export const LOAD_SETTINGS: Record<string, string> = {
   CODE_SENDS_PER_HOUR: '100',
   PASSWORD_RESET_INTERVAL_SECONDS: '0',
   WAITING_PERIOD_DAYS: '0',
+  // Password resets carry the address of their user in X-Forwarded-For (http-load.ts).
+  TRUST_PROXY: 'true',
 };
 
 export async function startServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
