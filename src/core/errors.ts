@@ -86,8 +86,12 @@ export class AppError extends Error {
   /** Extra public detail, e.g. which field failed. Never a secret. */
   readonly detail: Record<string, string | number> | undefined;
 
-  constructor(code: ErrorCode, options: { retryAfterSeconds?: number; detail?: Record<string, string | number> } = {}) {
-    super(code);
+  constructor(
+    code: ErrorCode,
+    options: { retryAfterSeconds?: number; detail?: Record<string, string | number>; cause?: unknown } = {},
+  ) {
+    // The cause (e.g. the Redis error behind SERVICE_UNAVAILABLE) is for the log, never the answer.
+    super(code, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = errorCatalog[code];

@@ -94,6 +94,9 @@ export function sendFrameworkError(error: FastifyError, request: FastifyRequest,
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = isAppError(error) ? error : fromFastifyError(error);
+    // A known 5xx (a backend away) is still the operator's business: its cause goes to the log.
+    if (known && known.status >= 500)
+      request.log.warn({ err: known.cause ?? known, code: known.code }, 'request failed');
     if (known) return sendError(request, reply, known);
     if (isDataException(error)) {
       request.log.warn({ err: error }, 'the database refused a value from the request');

@@ -1,7 +1,24 @@
 // The shared key-value store for many nodes. Each budget operation is one Redis command or one
 // Lua script, so it is atomic across every node. Keys carry a prefix so tests and deployments can share a server.
+//
+// When Redis is away, every operation fails within COMMAND_TIMEOUT_MS as SERVICE_UNAVAILABLE (503):
+// the budgets it holds (wrong passwords, wrong codes, code sends) fail closed and say so, instead
+// of a 500 or a request that hangs while ioredis reconnects. The client reconnects on its own, so
+// the service recovers when Redis is back, without a restart; /readyz reports the outage meanwhile.
 import { Redis } from 'ioredis';
+import { AppError } from '../../core/errors.ts';
 import type { KeyValue } from './port.ts';
+
+/** Longest a command waits, queued while reconnecting or unanswered: a loopback Redis answers in well under 1 ms. */
+const COMMAND_TIMEOUT_MS = 2000;
+
+async function available<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (error) {
+    throw new AppError('SERVICE_UNAVAILABLE', { cause: error });
+  }
+}
 
 // INCR then PEXPIRE only on the first increment: the window starts with the first failure.
 const INCREMENT_WITH_TTL = `
@@ -16,7 +33,10 @@ export class RedisKeyValue implements KeyValue {
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
 
   constructor(url: string, options: { prefix?: string } = {}) {
-    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, commandTimeout: COMMAND_TIMEOUT_MS });
+    // Connection errors come back on each command and in /readyz; unheard, ioredis would print each
+    // reconnection attempt to stderr.
+    this.#redis.on('error', () => {});
     this.#prefix = options.prefix ?? 'twostep:';
   }
 
@@ -25,49 +45,53 @@ export class RedisKeyValue implements KeyValue {
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    return Number(await this.#redis.eval(INCREMENT_WITH_TTL, 1, this.#key(key), Math.max(1, Math.ceil(ttlMs))));
+    return Number(
+      await available(this.#redis.eval(INCREMENT_WITH_TTL, 1, this.#key(key), Math.max(1, Math.ceil(ttlMs)))),
+    );
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.#redis.get(this.#key(key))) ?? undefined;
+    return (await available(this.#redis.get(this.#key(key)))) ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await available(this.#redis.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    const answer = await available(this.#redis.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
+    return answer === 'OK';
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.#redis.getdel(this.#key(key))) ?? undefined;
+    return (await available(this.#redis.getdel(this.#key(key)))) ?? undefined;
   }
 
   async delete(key: string): Promise<void> {
-    await this.#redis.del(this.#key(key));
+    await available(this.#redis.del(this.#key(key)));
   }
 
   async remainingMs(key: string): Promise<number | undefined> {
-    const ms = await this.#redis.pttl(this.#key(key));
+    const ms = await available(this.#redis.pttl(this.#key(key)));
     return ms >= 0 ? ms : undefined;
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#redis.publish(this.#key(channel), message);
+    await available(this.#redis.publish(this.#key(channel), message));
   }
 
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
     // A connection in subscriber mode can do nothing else, so pub/sub gets its own.
     if (!this.#subscriber) {
       this.#subscriber = this.#redis.duplicate();
+      this.#subscriber.on('error', () => {});
       this.#subscriber.on('message', (ch: string, message: string) => {
         for (const handler of this.#handlers.get(ch) ?? []) handler(message);
       });
     }
     const key = this.#key(channel);
     const set = this.#handlers.get(key) ?? new Set();
-    if (set.size === 0) await this.#subscriber.subscribe(key);
+    if (set.size === 0) await available(this.#subscriber.subscribe(key));
     set.add(onMessage);
     this.#handlers.set(key, set);
     return async () => {
@@ -77,7 +101,7 @@ export class RedisKeyValue implements KeyValue {
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping();
+    await available(this.#redis.ping());
   }
 
   async close(): Promise<void> {
