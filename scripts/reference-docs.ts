@@ -5,11 +5,27 @@ import { configFields, flagName } from '../src/config.ts';
 import { errorCatalog } from '../src/core/errors.ts';
 import { en } from '../src/text/en.ts';
 
-export function configurationDoc(): string {
-  const rows = configFields.map((f) => {
+function configurationRows(): string[] {
+  return configFields.map((f) => {
     const allowed = f.kind === 'enum' ? ` (${f.values?.join(', ')})` : f.kind === 'int' ? ` (${f.min}–${f.max})` : '';
     return `| \`${f.env}\` | \`--${flagName(f)}\` | ${f.default === undefined ? '—' : `\`${f.default}\``} | ${f.description}${allowed} |`;
   });
+}
+
+const BEGIN = '<!-- configuration: generated from src/config.ts by `npm run docs` -->';
+const END = '<!-- end of configuration -->';
+
+/** docs/operations.md is written by hand except its configuration reference, which is the schema's table. */
+export function operationsDoc(current: string): string {
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  if (start < 0 || end < start) throw new Error('docs/operations.md lost its configuration markers');
+  const table = `| variable | flag | default | meaning |\n|---|---|---|---|\n${configurationRows().join('\n')}\n`;
+  return `${current.slice(0, start)}${BEGIN}\n${table}${current.slice(end)}`;
+}
+
+export function configurationDoc(): string {
+  const rows = configurationRows();
   return `# Configuration
 
 Every setting is an environment variable and a flag of \`twostep serve|migrate|config\`; a flag wins over

@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { configurationDoc, errorsDoc } from './reference-docs.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { configurationDoc, errorsDoc, operationsDoc } from './reference-docs.ts';
 
 writeFileSync(new URL('../docs/configuration.md', import.meta.url), configurationDoc());
 writeFileSync(new URL('../docs/errors.md', import.meta.url), errorsDoc());
-console.log('wrote docs/configuration.md and docs/errors.md');
+const operations = new URL('../docs/operations.md', import.meta.url);
+writeFileSync(operations, operationsDoc(readFileSync(operations, 'utf8')));
+console.log('wrote docs/configuration.md, docs/errors.md and the configuration section of docs/operations.md');

@@ -12,12 +12,13 @@ import { PushHub } from './delivery/push/hub.ts';
 import { createSmsSender } from './delivery/sms/index.ts';
 import { BackgroundTasks } from './flows/background.ts';
 import type { Services } from './flows/context.ts';
+import { createFlowMetrics } from './flows/metrics.ts';
 import { sendEndedWaitingNotices } from './flows/two-step.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
 import { loadBlocklist } from './passwords/blocklist.ts';
 import { createPasswordHasher } from './passwords/hasher.ts';
 import { guessability } from './passwords/strength.ts';
-import { type Db, migrateToLatest, openDatabase } from './store/database.ts';
+import { type Db, databaseOptions, migrateToLatest, openDatabase } from './store/database.ts';
 import { createStore } from './store/index.ts';
 import { openKeyValue } from './store/kv/index.ts';
 import type { KeyValue } from './store/kv/port.ts';
@@ -40,13 +41,18 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
+  const log = pino(loggerOptions(config.logLevel), options.logDestination ?? pino.destination(1));
   const ownsDb = options.db === undefined;
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db =
+    options.db ??
+    (await openDatabase({
+      ...databaseOptions(config),
+      slowQueries: { thresholdMs: config.database.slowQueryMs, warn: (fields, message) => log.warn(fields, message) },
+    }));
   if (ownsDb) await migrateToLatest(db);
   const ownsKv = options.kv === undefined;
   const kv = options.kv ?? openKeyValue({ redisUrl: config.redisUrl, clock });
   const store = createStore(db);
-  const log = pino(loggerOptions(config.logLevel), options.logDestination ?? pino.destination(1));
   const mailer =
     options.mailer ??
     (config.smtpUrl
@@ -56,7 +62,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     memoryKib: config.policy.argon2MemoryKib,
     iterations: config.policy.argon2Iterations,
   });
-  const hub = new PushHub(kv, store.devicePushes, log);
+  const metrics = createFlowMetrics();
+  const hub = new PushHub(kv, store.devicePushes, log, { onDelivered: () => metrics.pushDelivered() });
   await hub.start();
   const services: Services = {
     config,
@@ -70,6 +77,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sms: createSmsSender(config, store.outbox, clock, log),
     passwordChecks: { blocklist: loadBlocklist(), guessability },
     background: new BackgroundTasks(log),
+    metrics,
   };
   const server = await buildServer(services);
   // Background duty: the end-of-waiting-period emails. Every node may sweep; the store hands each account to one.

@@ -51,6 +51,15 @@ export interface Policy {
   appPasswordsMax: number;
 }
 
+/** The PostgreSQL connection pool (PGlite has one connection and ignores these, except slowQueryMs). */
+export interface DatabaseSettings {
+  poolSize: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  statementTimeoutMs: number;
+  slowQueryMs: number;
+}
+
 export interface Config {
   env: Environment;
   port: number;
@@ -59,6 +68,9 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  database: DatabaseSettings;
+  /** Threads of libuv's pool, where argon2 hashes run (UV_THREADPOOL_SIZE, set by `twostep serve`). */
+  argon2Threads: number;
   secret: string;
   secretSource: 'configured' | 'generated';
   smtpUrl: string | undefined;
@@ -149,6 +161,62 @@ export const configFields: readonly Field[] = [
     kind: 'url',
     secret: 'url-password',
     description: 'redis:// URL; unset: attempt counters and rate limits are kept in memory (one node only)',
+  },
+  {
+    key: 'database.poolSize',
+    env: 'DATABASE_POOL_SIZE',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    default: '10',
+    description:
+      "PostgreSQL connections per node; nodes × this must stay below the server's max_connections (or its pooler's)",
+  },
+  {
+    key: 'database.connectTimeoutMs',
+    env: 'DATABASE_CONNECT_TIMEOUT_MS',
+    kind: 'int',
+    min: 100,
+    max: 600000,
+    default: '5000',
+    description: 'a request waiting this long for a PostgreSQL connection (a new one or a free one in the pool) fails',
+  },
+  {
+    key: 'database.idleTimeoutMs',
+    env: 'DATABASE_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 3600000,
+    default: '10000',
+    description: 'a pooled PostgreSQL connection unused this long is closed (0: never)',
+  },
+  {
+    key: 'database.statementTimeoutMs',
+    env: 'DATABASE_STATEMENT_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 3600000,
+    default: '30000',
+    description: 'PostgreSQL cancels any statement running longer (statement_timeout; 0: no limit)',
+  },
+  {
+    key: 'database.slowQueryMs',
+    env: 'SLOW_QUERY_MS',
+    kind: 'int',
+    min: 1,
+    max: 3600000,
+    default: '200',
+    description: 'queries slower than this are logged at warn with their SQL text, never their parameters',
+  },
+  {
+    key: 'argon2Threads',
+    env: 'ARGON2_THREADS',
+    kind: 'int',
+    min: 1,
+    max: 1024,
+    default: '4',
+    description:
+      "threads of libuv's pool, where argon2 hashes run off the event loop (shared with file and DNS work); `twostep serve` sets UV_THREADPOOL_SIZE from it before the pool starts. About one per core given to the node",
   },
   {
     key: 'secret',

@@ -65,6 +65,10 @@ addSettingFlags(
   } catch (error) {
     fail(error);
   }
+  // libuv reads this once, when its pool first starts: nothing before this line has used the pool
+  // (config and the CLI read files synchronously, and Node loads modules without it), and the
+  // argon2 hashes, file and DNS work that the app starts all run on it.
+  process.env.UV_THREADPOOL_SIZE = String(config.argon2Threads);
   const { createApp } = await loadApp();
   const app = await createApp(config);
   const address = await app.server.listen({ port: config.port, host: config.host });
@@ -96,8 +100,9 @@ addSettingFlags(program.command('migrate').description('bring the database schem
     } catch (error) {
       fail(error);
     }
-    const { migrateToLatest, openDatabase } = await loadDatabase();
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const { databaseOptions, migrateToLatest, openDatabase } = await loadDatabase();
+    // A migration may rebuild an index over every account: no statement timeout for it.
+    const db = await openDatabase({ ...databaseOptions(config), statementTimeoutMs: 0 });
     const applied = await migrateToLatest(db);
     await db.destroy();
     console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'the database is up to date');

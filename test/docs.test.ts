@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { configurationDoc, errorsDoc } from '../scripts/reference-docs.ts';
+import { configurationDoc, errorsDoc, operationsDoc } from '../scripts/reference-docs.ts';
 
 test('docs/configuration.md matches src/config.ts', () => {
   assert.equal(readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8'), configurationDoc());
@@ -10,4 +10,9 @@ test('docs/configuration.md matches src/config.ts', () => {
 
 test('docs/errors.md matches src/core/errors.ts', () => {
   assert.equal(readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8'), errorsDoc());
+});
+
+test('the configuration reference in docs/operations.md matches src/config.ts', () => {
+  const current = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+  assert.equal(current, operationsDoc(current));
 });

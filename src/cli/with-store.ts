@@ -13,9 +13,9 @@ export interface CliDeps {
 
 export async function withStore<T>(config: Config, work: (deps: CliDeps) => Promise<T>): Promise<T> {
   // Loaded on use: the database driver is heavy, and other commands (the device app) must start fast.
-  const { migrateToLatest, openDatabase } = await import('../store/database.ts');
+  const { databaseOptions, migrateToLatest, openDatabase } = await import('../store/database.ts');
   const { createStore } = await import('../store/index.ts');
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase(databaseOptions(config));
   try {
     await migrateToLatest(db);
     return await work({ store: createStore(db), clock: systemClock, config });

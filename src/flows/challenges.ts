@@ -73,7 +73,10 @@ export async function issueChallenge(
   };
   // The code goes out first and the rows follow within milliseconds: nobody can read a code off a
   // device and type it back before they are written. If writing fails, the devices are told to drop it.
-  if (options.deviceIds.length > 0) await hub.publish(options.deviceIds, payload);
+  if (options.deviceIds.length > 0) {
+    await hub.publish(options.deviceIds, payload);
+    services.metrics.codeSent('device');
+  }
   try {
     await store.challenges.create({
       id,
@@ -103,7 +106,7 @@ export async function issueChallenge(
  */
 export async function issueChallengeAfterDelivery(
   services: Services,
-  options: { accountId: string; purpose: ChallengePurpose; subject: string },
+  options: { accountId: string; purpose: ChallengePurpose; subject: string; channel: string },
   steps: { deliver: (code: string) => Promise<void>; write: (tx: Store) => Promise<void> },
   ctx: RequestContext,
 ): Promise<IssuedChallenge> {
@@ -113,6 +116,7 @@ export async function issueChallengeAfterDelivery(
   const code = generateCode(config.policy.codeLength, randomInt);
   const expiresAt = new Date(now.getTime() + config.policy.codeLifetimeMinutes * MINUTE);
   await steps.deliver(code);
+  services.metrics.codeSent(options.channel);
   await services.store.transaction(async (tx) => {
     await steps.write(tx);
     await tx.challenges.create({
@@ -287,6 +291,8 @@ export async function answerChallenge(
     }
     return result;
   });
+  if (outcome.result === 'completed' || outcome.result === 'wrong')
+    services.metrics.codeVerified(challenge.purpose, outcome.result === 'completed' ? 'ok' : 'wrong');
   if (outcome.result === 'completed') {
     if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await forgiveWrongCodes(services, accountId);
     // The push cap counts since the last accepted code (device-channel.ts).

@@ -11,6 +11,7 @@ import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
 import type { Locale } from '../text/index.ts';
 import type { BackgroundTasks } from './background.ts';
+import type { FlowMetrics } from './metrics.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,7 @@ export interface Services {
   passwordChecks: PasswordChecks;
   log: Logger;
   background: BackgroundTasks;
+  metrics: FlowMetrics;
 }
 
 export interface RequestContext {

@@ -81,7 +81,7 @@ export async function addPhone(
   // The text goes out before the number and its challenge are written: a failed send leaves neither.
   const challenge = await issueChallengeAfterDelivery(
     services,
-    { accountId: auth.account.id, purpose: 'verify_phone', subject: target.id },
+    { accountId: auth.account.id, purpose: 'verify_phone', subject: target.id, channel: 'sms' },
     {
       deliver: (code) => sendSmsCode(services, target, code),
       async write(tx) {

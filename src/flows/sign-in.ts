@@ -75,6 +75,7 @@ export async function signIn(
         ...origin(ctx),
       });
     }
+    services.metrics.signIn('failed');
     throw new AppError('INVALID_CREDENTIALS');
   }
   await attempt.succeeded();
@@ -93,12 +94,14 @@ export async function signIn(
   if (account.two_step_enabled_at && !(await isTrustedBrowser(services, account.id, input.trustedBrowser))) {
     const channels = await listChannels(services, account.id);
     const challenge = await openChallenge(services, { accountId: account.id, purpose: 'sign_in' }, ctx);
+    services.metrics.signIn('two_step_required');
     return { status: 'two_step_required', challenge: { ...challenge, channels } };
   }
   // A trusted browser skips the code, not the step-up: its session is a password session.
   const session = await store.transaction((tx) => startSession(services, tx, account, 'password', ctx));
   // SPEC §3.17: a password sign-in from a browser this account has not seen tells the owner.
   const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'if-new' });
+  services.metrics.signIn('signed_in');
   return { status: 'signed_in', token: session.token, sessionId: session.id, account, knownBrowser };
 }
 
@@ -152,6 +155,7 @@ export async function completeSignIn(
   );
   // That notice is the only one: the browser becomes known without a second email.
   const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'never' });
+  services.metrics.signIn('signed_in');
   // How the code came (an app, or the channel it was sent through) is what a service's `amr` reports.
   return { ...result, knownBrowser, answeredBy };
 }

@@ -37,6 +37,7 @@ export async function countWrongCode(services: Services, accountId: string, ctx:
   if (account.two_step_enabled_at) {
     await services.store.transaction(async (tx) => {
       if (await tx.accounts.lock(accountId, now)) {
+        services.metrics.lockout('locked');
         await tx.audit.record({
           accountId,
           actor: 'system',
@@ -53,6 +54,7 @@ export async function countWrongCode(services: Services, accountId: string, ctx:
   const lockNumber = await services.kv.increment(timedLocksKey(accountId), TIMED_LOCKS_WINDOW_MS);
   const lockMs = timedLockMs(lockNumber, policy.codeLockMinutes * MINUTE, policy.codeLockMaxMinutes * MINUTE);
   await services.kv.set(timedLockKey(accountId), '1', lockMs);
+  services.metrics.lockout('timed');
   // The next lock needs a full budget of wrong codes again, after this one ends.
   await services.kv.delete(wrongKey(accountId));
   await services.store.audit.record({
@@ -97,6 +99,7 @@ export async function countWrongRecoveryCode(
   const wrong = await services.kv.increment(recoveryWrongKey(accountId), pauseMs);
   if (wrong < services.config.policy.wrongCodesPerAccount) return;
   await services.kv.set(recoveryPausedKey(accountId), '1', pauseMs);
+  services.metrics.lockout('recovery_paused');
   await services.kv.delete(recoveryWrongKey(accountId));
   await services.store.audit.record({
     accountId,

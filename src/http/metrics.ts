@@ -1,9 +1,11 @@
-// Prometheus metrics at /metrics: process health plus request counts and latencies by route and
-// status. Labels use the route pattern, never the raw URL, so no token or id ever becomes a label.
+// Prometheus metrics at /metrics: process health, request counts and latencies by route and status,
+// the flows' counters (flows/metrics.ts), and two gauges read at scrape time: devices connected to
+// this node and hashes in flight on its thread pool. Labels use the route pattern, never the raw
+// URL, so no token or id ever becomes a label.
 // With METRICS_TOKEN set, scrapers must send it as a bearer token.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
 import { AppError } from '../core/errors.ts';
 import type { Services } from '../flows/context.ts';
 
@@ -14,7 +16,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 export function registerMetrics(app: FastifyInstance, services: Services): void {
-  const registry = new Registry();
+  const { registry } = services.metrics;
   collectDefaultMetrics({ register: registry, prefix: 'twostep_' });
   const requests = new Counter({
     name: 'twostep_http_requests_total',
@@ -28,6 +30,23 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
     labelNames: ['method', 'route'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
+  });
+
+  new Gauge({
+    name: 'twostep_connected_devices',
+    help: 'Device sockets open on this node',
+    registers: [registry],
+    collect() {
+      this.set(services.hub.connectedCount());
+    },
+  });
+  new Gauge({
+    name: 'twostep_hashes_in_flight',
+    help: 'argon2 hashes and verifications running on the thread pool or queued for it (above ARGON2_THREADS: queued)',
+    registers: [registry],
+    collect() {
+      this.set(services.hasher.inFlight());
+    },
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -20,6 +20,8 @@ export interface PasswordHasher {
   verify(storedHash: string | undefined, password: string): Promise<boolean>;
   /** True when a stored hash is weaker than the current policy and should be replaced at sign-in. */
   needsRehash(storedHash: string): boolean;
+  /** Hashes and verifications started and not yet finished: running on the pool or queued for it. */
+  inFlight(): number;
 }
 
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
@@ -27,20 +29,32 @@ const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
 export async function createPasswordHasher(cost: HashCost): Promise<PasswordHasher> {
   const options = { algorithm: ARGON2ID, memoryCost: cost.memoryKib, timeCost: cost.iterations, parallelism: 1 };
   const dummyHash = await hash(randomBytes(32).toString('base64url'), options);
+  let inFlight = 0;
+  // Counted for the hash pool gauge of /metrics: when it stays above ARGON2_THREADS, sign-ins queue for hashing.
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      inFlight -= 1;
+    }
+  };
   return {
-    hash: (password) => hash(normalizePassword(password), options),
-    async verify(storedHash, password) {
-      try {
-        const ok = await verify(storedHash ?? dummyHash, normalizePassword(password));
-        return ok && storedHash !== undefined;
-      } catch {
-        return false;
-      }
-    },
+    hash: (password) => counted(() => hash(normalizePassword(password), options)),
+    verify: (storedHash, password) =>
+      counted(async () => {
+        try {
+          const ok = await verify(storedHash ?? dummyHash, normalizePassword(password));
+          return ok && storedHash !== undefined;
+        } catch {
+          return false;
+        }
+      }),
     needsRehash(storedHash) {
       const match = PHC.exec(storedHash);
       if (!match) return true;
       return Number(match[1]) < cost.memoryKib || Number(match[2]) < cost.iterations;
     },
+    inFlight: () => inFlight,
   };
 }

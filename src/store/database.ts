@@ -2,9 +2,10 @@
 // (or in memory for tests). Both speak the same SQL, so one set of migrations serves both.
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import type { Config } from '../config.ts';
 import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -17,6 +18,35 @@ export interface DatabaseOptions {
   /** PostgreSQL only: a schema to use as search_path (tests isolate themselves this way). */
   schema?: string;
   poolSize?: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** 0: no limit. */
+  statementTimeoutMs?: number;
+  /** Queries slower than `thresholdMs` go to `warn`: the SQL text only, never the parameters (secrets, hashes, emails). */
+  slowQueries?: { thresholdMs: number; warn(fields: { durationMs: number; sql: string }, message: string): void };
+}
+
+/** The database settings of the configuration, as options for openDatabase. */
+export function databaseOptions(config: Config): DatabaseOptions {
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.database.poolSize,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    idleTimeoutMs: config.database.idleTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  };
+}
+
+function slowQueryLog(options: DatabaseOptions): ((event: LogEvent) => void) | undefined {
+  const slow = options.slowQueries;
+  if (!slow) return undefined;
+  return (event) => {
+    if (event.queryDurationMillis < slow.thresholdMs) return;
+    // event.query.parameters is deliberately never read.
+    const fields = { durationMs: Math.round(event.queryDurationMillis), sql: event.query.sql };
+    slow.warn(fields, event.level === 'error' ? 'slow query failed' : 'slow query');
+  };
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Db> {
@@ -25,14 +55,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Db> {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: slowQueryLog(options) });
   }
   const dir = options.dataDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const pglite = await PGlite.create(dir);
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: slowQueryLog(options) });
 }
 
 /**

@@ -32,14 +32,16 @@ export class PushHub {
   readonly #kv: KeyValue;
   readonly #pushes: DevicePushStore;
   readonly #log: Logger;
+  readonly #onDelivered: () => void;
   readonly #sockets = new Map<string, Set<DeviceSocket>>();
   readonly #recent = new Map<string, Recent[]>();
   #unsubscribe: (() => Promise<void>)[] = [];
 
-  constructor(kv: KeyValue, pushes: DevicePushStore, log: Logger) {
+  constructor(kv: KeyValue, pushes: DevicePushStore, log: Logger, options: { onDelivered?: () => void } = {}) {
     this.#kv = kv;
     this.#pushes = pushes;
     this.#log = log;
+    this.#onDelivered = options.onDelivered ?? (() => {});
   }
 
   async start(): Promise<void> {
@@ -141,6 +143,7 @@ export class PushHub {
       for (const socket of this.#sockets.get(deviceId) ?? []) {
         try {
           socket.send(text);
+          this.#onDelivered();
         } catch (error) {
           this.#log.warn({ err: error, deviceId }, 'push could not be written to a device socket');
         }

@@ -66,6 +66,7 @@ export async function sendCodeThrough(
     await assertMaySendCode(services, challenge.accountId, channelId);
     await kind.admit?.(services, challenge, channelId, ctx);
     await kind.deliver(services, challenge, channelId, await newCode(), ctx);
+    services.metrics.codeSent(channel.type);
     return channel;
   }
   throw new AppError('VALIDATION_FAILED', { detail: { field: 'channel' } });

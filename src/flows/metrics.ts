@@ -1,0 +1,59 @@
+// What the flows count for /metrics (http/metrics.ts serves the registry). Each app has its own
+// registry, so several apps in one process (tests) never share a counter. Labels are closed sets
+// (outcomes, purposes, channel types): never an id, an email or anything a client chose.
+import { Counter, Registry } from 'prom-client';
+
+export type SignInOutcome = 'signed_in' | 'two_step_required' | 'failed';
+export type CodeOutcome = 'ok' | 'wrong';
+export type Lockout = 'locked' | 'timed' | 'recovery_paused';
+
+export interface FlowMetrics {
+  readonly registry: Registry;
+  /** signed_in: a session started (with or without a code); two_step_required: right password, a code asked; failed: wrong password or no such account. */
+  signIn(outcome: SignInOutcome): void;
+  codeVerified(purpose: string, outcome: CodeOutcome): void;
+  codeSent(channel: string): void;
+  pushDelivered(): void;
+  lockout(kind: Lockout): void;
+}
+
+export function createFlowMetrics(): FlowMetrics {
+  const registry = new Registry();
+  const signIns = new Counter({
+    name: 'twostep_signins_total',
+    help: 'Sign-in steps by outcome: signed_in (a session started), two_step_required (a code asked), failed',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const verified = new Counter({
+    name: 'twostep_codes_verified_total',
+    help: 'Answers to code challenges by purpose and outcome (ok, wrong)',
+    labelNames: ['purpose', 'outcome'],
+    registers: [registry],
+  });
+  const sent = new Counter({
+    name: 'twostep_codes_sent_total',
+    help: 'Verification codes sent, by channel (device, sms, …)',
+    labelNames: ['channel'],
+    registers: [registry],
+  });
+  const pushes = new Counter({
+    name: 'twostep_pushes_delivered_total',
+    help: 'Messages written to a device socket on this node',
+    registers: [registry],
+  });
+  const lockouts = new Counter({
+    name: 'twostep_budget_lockouts_total',
+    help: 'Wrong-code budgets spent: locked (two-step account), timed (timed lock), recovery_paused',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    signIn: (outcome) => signIns.inc({ outcome }),
+    codeVerified: (purpose, outcome) => verified.inc({ purpose, outcome }),
+    codeSent: (channel) => sent.inc({ channel }),
+    pushDelivered: () => pushes.inc(),
+    lockout: (kind) => lockouts.inc({ kind }),
+  };
+}
