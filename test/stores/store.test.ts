@@ -101,6 +101,22 @@ for (const backend of databaseBackends()) {
       assert.equal((await store.sessions.findActive(c.id))?.last_seen_at.getTime(), later.getTime());
     });
 
+    test('a live session comes with its own account, whole; a revoked one with nothing', async () => {
+      const account = newAccount({ locale: 'nl', two_step_enabled_at: later });
+      const other = newAccount();
+      await store.accounts.create(account);
+      await store.accounts.create(other);
+      const mine = { ...session(account.id), assurance: 'two-step' as const, verified_at: later, ip: null };
+      await store.sessions.create(mine);
+      await store.sessions.create(session(other.id));
+      const found = await store.sessions.findActiveWithAccount(mine.id);
+      assert.deepEqual(found?.session, mine, 'every column of the session, none taken from the account');
+      assert.deepEqual(found?.account, await store.accounts.findById(account.id));
+      await store.sessions.revoke(account.id, mine.id, later);
+      assert.equal(await store.sessions.findActiveWithAccount(mine.id), undefined);
+      assert.equal(await store.sessions.findActiveWithAccount(randomUUID()), undefined);
+    });
+
     test('email tokens are single use, expire, and a new one kills the old', async () => {
       const account = newAccount();
       await store.accounts.create(account);

@@ -1,0 +1,112 @@
+// The work of the two hot paths of the benchmark (bench/README.md), counted in SQL statements rather
+// than timed: a session check (`GET /api/v1/me` with a bearer token) and a full sign-in (password,
+// then an authenticator-app code). Each statement is a round trip to PostgreSQL, competing with the
+// password hashes for the same cores; a change that adds one to these paths should be a decision.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { bearer, createVerifiedAccount, signInToken } from '../helpers/journeys.ts';
+import { answer, passwordStep } from '../helpers/two-step.ts';
+
+let t: TestApp;
+let statements: string[] = [];
+before(async () => {
+  t = await startTestApp({}, { onStatement: (sql) => statements.push(sql) });
+  // A country with two-step verification but no SMS, as the bench's seeded accounts use an app.
+  await t.app.services.store.rollout.set([{ country: 'BE', twoStep: true, sms: false, wave: null }], t.clock.now());
+});
+after(() => t.close());
+
+const STEP_MS = 30_000;
+
+function appCode(secret: string): string {
+  const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+  return totp.generate({ timestamp: t.clock.now().getTime() });
+}
+
+/** Moves the fake clock into a time step no code of this account was used in. */
+function toNextStep(): void {
+  t.clock.advance(STEP_MS - (t.clock.now().getTime() % STEP_MS) + 1);
+}
+
+/** The statements `work` ran, listed in the message when an assertion fails. */
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+  statements = [];
+  const result = await work();
+  const sql = statements;
+  statements = [];
+  return { result, sql };
+}
+
+async function enrolWithApp(): Promise<{ email: string; password: string; secret: string }> {
+  const fields = await createVerifiedAccount(t, { country: 'BE' });
+  const token = await signInToken(t, fields.email, fields.password);
+  const started = await t.request({
+    method: 'POST',
+    url: '/api/v1/authenticators',
+    headers: bearer(token),
+    payload: {},
+  });
+  assert.equal(started.statusCode, 201, started.body);
+  const { authenticator, secret } = started.json() as { authenticator: { id: string }; secret: string };
+  toNextStep();
+  const confirmed = await t.request({
+    method: 'POST',
+    url: `/api/v1/authenticators/${authenticator.id}/confirm`,
+    headers: bearer(token),
+    payload: { code: appCode(secret) },
+  });
+  assert.equal(confirmed.statusCode, 200, confirmed.body);
+  const created = await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) });
+  const typed = await t.request({
+    method: 'POST',
+    url: '/api/v1/two-step/recovery-key/confirm',
+    headers: bearer(token),
+    payload: { recoveryKey: created.json().recoveryKey },
+  });
+  assert.equal(typed.statusCode, 200, typed.body);
+  const enabled = await t.request({
+    method: 'POST',
+    url: '/api/v1/two-step/enable',
+    headers: bearer(token),
+    payload: { acknowledged: true },
+  });
+  assert.equal(enabled.statusCode, 200, enabled.body);
+  return { ...fields, secret };
+}
+
+/** Asserts how many statements a step ran, listing them when the count is off. */
+function assertStatements(sql: string[], expected: number, step: string): void {
+  assert.equal(sql.length, expected, `${step} ran ${sql.length} statements:\n${sql.join('\n')}`);
+}
+
+describe('statements per request on the benchmark paths', () => {
+  test('a session check reads the session with its account in one statement', async () => {
+    const account = await enrolWithApp();
+    toNextStep();
+    const challenge = await passwordStep(t, account.email, account.password);
+    const verified = await answer(t, challenge.id, appCode(account.secret));
+    assert.equal(verified.statusCode, 200, verified.body);
+    const session = verified.json().token as string;
+
+    const check = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(session) }));
+    assert.equal(check.result.statusCode, 200, check.result.body);
+    assertStatements(check.sql, 3, 'GET /api/v1/me');
+    // Once a minute the session's last-seen time is written: one statement more, no other.
+    t.clock.advance(2 * 60_000);
+    const touching = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(session) }));
+    assert.equal(touching.result.statusCode, 200, touching.result.body);
+    assertStatements(touching.sql, 4, 'GET /api/v1/me after the touch interval');
+  });
+
+  test('a full sign-in: the password step, then the app code', async () => {
+    const account = await enrolWithApp();
+    toNextStep();
+    const signIn = await counted(() => passwordStep(t, account.email, account.password));
+    assertStatements(signIn.sql, 6, 'POST /api/v1/signin');
+    const verify = await counted(() => answer(t, signIn.result.id, appCode(account.secret)));
+    assert.equal(verify.result.statusCode, 200, verify.result.body);
+    assertStatements(verify.sql, 18, 'POST /api/v1/challenges/{id}/verify');
+  });
+});
