@@ -117,6 +117,60 @@ for (const backend of databaseBackends()) {
       assert.equal(await store.sessions.findActiveWithAccount(randomUUID()), undefined);
     });
 
+    test("the account's trusted devices and verified phones, oldest first, in one list each", async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      const minute = (n: number) => new Date(at.getTime() + n * 60_000);
+      const key = { kty: 'EC' as const, crv: 'P-256' as const, x: 'x', y: 'y' };
+      const device = (name: string, createdAt: Date) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        name,
+        model: 'Pixel',
+        publicKey: key,
+        credentialHash: randomUUID(),
+        createdAt,
+      });
+      const [newer, older, untrusted, removed] = [
+        device('Newer', minute(3)),
+        device('Older', minute(1)),
+        device('Untrusted', minute(0)),
+        device('Removed', minute(2)),
+      ];
+      for (const d of [newer, older, untrusted, removed]) await store.devices.register(d);
+      for (const d of [newer, older, removed]) await store.devices.markTrusted(account.id, d.id, later);
+      await store.devices.remove(account.id, removed.id, later);
+      const phone = (e164: string, createdAt: Date) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        e164,
+        country: 'NL',
+        createdAt,
+      });
+      const [late, early, unverified] = [
+        phone('+31612345672', minute(2)),
+        phone('+31612345671', minute(0.5)),
+        phone('+31612345673', minute(0)),
+      ];
+      for (const p of [late, early, unverified]) await store.phones.add(p);
+      for (const p of [late, early]) await store.phones.markVerified(account.id, p.id, later);
+      const stranger = newAccount();
+      await store.accounts.create(stranger);
+      await store.devices.register({ ...device('Theirs', minute(0)), accountId: stranger.id });
+
+      assert.deepEqual(await store.secondFactors.trustedOf(account.id), {
+        devices: [
+          { id: older.id, name: 'Older' },
+          { id: newer.id, name: 'Newer' },
+        ],
+        phones: [
+          { id: early.id, e164: '+31612345671' },
+          { id: late.id, e164: '+31612345672' },
+        ],
+      });
+      assert.deepEqual(await store.secondFactors.trustedOf(randomUUID()), { devices: [], phones: [] });
+    });
+
     test('email tokens are single use, expire, and a new one kills the old', async () => {
       const account = newAccount();
       await store.accounts.create(account);
