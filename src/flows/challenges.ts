@@ -6,6 +6,7 @@ import { MINUTE } from '../core/clock.ts';
 import { codeMatches, generateCode, hashCode, normalizeCode } from '../core/codes.ts';
 import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/tokens.ts';
+import type { Account } from '../store/accounts.ts';
 import type { Challenge } from '../store/challenges.ts';
 import type { Store } from '../store/index.ts';
 import { acceptAuthenticatorCode } from './authenticator-codes.ts';
@@ -207,6 +208,15 @@ export type AnsweredBy = 'code' | 'totp' | 'webauthn' | 'approval';
 /** A completed challenge, and what answered it. */
 export type AnsweredChallenge = Challenge & { answeredBy: AnsweredBy };
 
+/**
+ * Rows the caller already read in this request, so they are not read again. Reading them here
+ * instead would be no fresher: the completion itself is one conditional UPDATE (store/challenges.ts).
+ */
+export interface AlreadyRead {
+  challenge?: Challenge | undefined;
+  account?: Account | undefined;
+}
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
@@ -214,16 +224,17 @@ export async function answerChallenge(
   challengeId: string,
   answer: ChallengeAnswer,
   ctx: RequestContext,
+  read: AlreadyRead = {},
 ): Promise<AnsweredChallenge> {
   const { config, clock, store } = services;
   const now = clock.now();
-  const challenge = await store.challenges.find(challengeId);
+  const challenge = read.challenge?.id === challengeId ? read.challenge : await store.challenges.find(challengeId);
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
   // While a timed lock runs, no answer is even checked: the lock bounds the guessing, not just the count.
   if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) {
     await assertNoTimedLock(services, accountId);
-    await assertNotLocked(services, accountId);
+    await assertNotLocked(services, accountId, read.account);
   }
   if (challenge.purpose === 'recovery') await assertRecoveryOpen(services, accountId);
   const rawCode = typeof answer === 'string' ? answer : '';
