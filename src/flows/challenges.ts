@@ -302,13 +302,18 @@ export async function answerChallenge(
     if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await forgiveWrongCodes(services, accountId);
     // The push cap counts since the last accepted code (device-channel.ts).
     await services.kv.delete(pushCountKey(accountId));
-    await store.devicePushes.removeForChallenge(challengeId);
-    // The code did its work: devices still showing it can put it away.
-    const devices = await store.devices.listForAccount(accountId);
-    await services.hub.notify(
-      devices.map((d) => d.id),
-      { type: 'cancelled', challengeId, reason: 'answered' },
-    );
+    // The code did its work: devices still showing it can put it away. Devices get something of a
+    // challenge only after a code was set (issueChallenge, replaceChallengeCode), and the row as it
+    // was completed says whether one was: an app code answering a challenge nobody sent leaves
+    // nothing on any device, and no reason to list them.
+    if (outcome.challenge.codeSentAt !== null) {
+      await store.devicePushes.removeForChallenge(challengeId);
+      const devices = await store.devices.listForAccount(accountId);
+      await services.hub.notify(
+        devices.map((d) => d.id),
+        { type: 'cancelled', challengeId, reason: 'answered' },
+      );
+    }
     return { ...outcome.challenge, answeredBy: byProof ? by : 'code' };
   }
   if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))
