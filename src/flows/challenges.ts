@@ -274,7 +274,7 @@ export async function answerChallenge(
     throw new AppError('CODE_WRONG', { detail: { attemptsLeft: challenge.maxAttempts - challenge.failedAttempts } });
   const byProof = proven === 'accepted';
   const outcome = await store.transaction(async (tx) => {
-    const result = await tx.challenges.verify(challengeId, (stored) => byProof || sentCodeMatches(stored), now);
+    const result = await tx.challenges.verify(challenge, (stored) => byProof || sentCodeMatches(stored), now);
     if (result.result === 'completed') {
       const completion = completions.get(result.challenge.purpose);
       if (completion) await completion(services, tx, result.challenge, ctx);

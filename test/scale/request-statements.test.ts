@@ -107,6 +107,6 @@ describe('statements per request on the benchmark paths', () => {
     assertStatements(signIn.sql, 6, 'POST /api/v1/signin');
     const verify = await counted(() => answer(t, signIn.result.id, appCode(account.secret)));
     assert.equal(verify.result.statusCode, 200, verify.result.body);
-    assertStatements(verify.sql, 12, 'POST /api/v1/challenges/{id}/verify');
+    assertStatements(verify.sql, 11, 'POST /api/v1/challenges/{id}/verify');
   });
 });
