@@ -171,6 +171,33 @@ for (const backend of databaseBackends()) {
       assert.deepEqual(await store.secondFactors.trustedOf(randomUUID()), { devices: [], phones: [] });
     });
 
+    test('phones SMS can reach: verified, live, in a country whose rollout allows SMS', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      await store.rollout.set([{ country: 'DE', twoStep: true, sms: false, wave: null }], at);
+      const phone = (e164: string, country: string | null, minutes: number) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        e164,
+        country,
+        createdAt: new Date(at.getTime() + minutes * 60_000),
+      });
+      const dutch = phone('+31612345601', 'NL', 2);
+      const unknownCountry = phone('+31612345602', null, 1);
+      const german = phone('+4915112345603', 'DE', 0);
+      const unverified = phone('+31612345604', 'NL', 0);
+      const removed = phone('+31612345605', 'NL', 0);
+      for (const p of [dutch, unknownCountry, german, unverified, removed]) await store.phones.add(p);
+      for (const p of [dutch, unknownCountry, german, removed])
+        await store.phones.markVerified(account.id, p.id, later);
+      await store.phones.remove(account.id, removed.id, later);
+      assert.deepEqual(
+        (await store.phones.listSmsReachable(account.id)).map((p) => p.id),
+        [unknownCountry.id, dutch.id],
+        'NL was never set (SMS by default) and a phone without a country gets the default too; DE has SMS off',
+      );
+    });
+
     test('email tokens are single use, expire, and a new one kills the old', async () => {
       const account = newAccount();
       await store.accounts.create(account);
