@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
+import { cookieNames } from '../../src/http/cookies.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer } from '../helpers/journeys.ts';
 import { answer, enrolTwoStep, passwordStep } from '../helpers/two-step.ts';
@@ -41,7 +42,7 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; sql: str
  * A two-step account like the benchmark's seeded ones: a verified phone (in a country with SMS, so
  * it is a channel) and a confirmed authenticator app, whose codes answer the sign-ins.
  */
-async function enrolWithApp(): Promise<{ email: string; password: string; secret: string }> {
+async function enrolWithApp(): Promise<{ email: string; password: string; token: string; secret: string }> {
   const account = await enrolTwoStep(t);
   const started = await t.request({
     method: 'POST',
@@ -94,5 +95,19 @@ describe('statements per request on the benchmark paths', () => {
     const verify = await counted(() => answer(t, signIn.result.id, appCode(account.secret)));
     assert.equal(verify.result.statusCode, 200, verify.result.body);
     assertStatements(verify.sql, 11, 'POST /api/v1/challenges/{id}/verify');
+  });
+
+  test('static files, probes and metrics never look up the session, even when the browser sends its cookie', async () => {
+    const account = await enrolWithApp();
+    const cookie = `${cookieNames(t.config).session}=${account.token}`;
+    for (const url of ['/static/styles.css', '/static/webauthn.js', '/healthz', '/readyz', '/metrics']) {
+      const fetched = await counted(() => t.request({ method: 'GET', url, headers: { cookie } }));
+      assert.equal(fetched.result.statusCode, 200, `${url}: ${fetched.result.body}`);
+      assert.equal(fetched.sql.filter((sql) => sql.includes('"sessions"')).length, 0, `${url}: ${fetched.sql}`);
+    }
+    // The same cookie on a page that needs it is still read (and is still valid).
+    const me = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } }));
+    assert.equal(me.result.statusCode, 200, me.result.body);
+    assertStatements(me.sql, 2, 'GET /api/v1/me by cookie');
   });
 });
