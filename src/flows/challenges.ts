@@ -6,6 +6,7 @@ import { MINUTE } from '../core/clock.ts';
 import { codeMatches, generateCode, hashCode, normalizeCode } from '../core/codes.ts';
 import { AppError } from '../core/errors.ts';
 import { randomToken } from '../core/tokens.ts';
+import type { Account } from '../store/accounts.ts';
 import type { Challenge } from '../store/challenges.ts';
 import type { Store } from '../store/index.ts';
 import { acceptAuthenticatorCode } from './authenticator-codes.ts';
@@ -211,6 +212,15 @@ export type AnsweredBy = 'code' | 'totp' | 'webauthn' | 'approval';
 /** A completed challenge, and what answered it. */
 export type AnsweredChallenge = Challenge & { answeredBy: AnsweredBy };
 
+/**
+ * Rows the caller already read in this request, so they are not read again. Reading them here
+ * instead would be no fresher: the completion itself is one conditional UPDATE (store/challenges.ts).
+ */
+export interface AlreadyRead {
+  challenge?: Challenge | undefined;
+  account?: Account | undefined;
+}
+
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
 export async function answerChallenge(
   services: Services,
@@ -218,16 +228,17 @@ export async function answerChallenge(
   challengeId: string,
   answer: ChallengeAnswer,
   ctx: RequestContext,
+  read: AlreadyRead = {},
 ): Promise<AnsweredChallenge> {
   const { config, clock, store } = services;
   const now = clock.now();
-  const challenge = await store.challenges.find(challengeId);
+  const challenge = read.challenge?.id === challengeId ? read.challenge : await store.challenges.find(challengeId);
   // Someone else's challenge looks exactly like a missing one.
   if (!challenge || challenge.accountId !== accountId) throw new AppError('NOT_FOUND');
   // While a timed lock runs, no answer is even checked: the lock bounds the guessing, not just the count.
   if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) {
     await assertNoTimedLock(services, accountId);
-    await assertNotLocked(services, accountId);
+    await assertNotLocked(services, accountId, read.account);
   }
   if (challenge.purpose === 'recovery') await assertRecoveryOpen(services, accountId);
   const rawCode = typeof answer === 'string' ? answer : '';
@@ -267,7 +278,7 @@ export async function answerChallenge(
     throw new AppError('CODE_WRONG', { detail: { attemptsLeft: challenge.maxAttempts - challenge.failedAttempts } });
   const byProof = proven === 'accepted';
   const outcome = await store.transaction(async (tx) => {
-    const result = await tx.challenges.verify(challengeId, (stored) => byProof || sentCodeMatches(stored), now);
+    const result = await tx.challenges.verify(challenge, (stored) => byProof || sentCodeMatches(stored), now);
     if (result.result === 'completed') {
       const completion = completions.get(result.challenge.purpose);
       if (completion) await completion(services, tx, result.challenge, ctx);
@@ -297,13 +308,18 @@ export async function answerChallenge(
     if (ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose)) await forgiveWrongCodes(services, accountId);
     // The push cap counts since the last accepted code (device-channel.ts).
     await services.kv.delete(pushCountKey(accountId));
-    await store.devicePushes.removeForChallenge(challengeId);
-    // The code did its work: devices still showing it can put it away.
-    const devices = await store.devices.listForAccount(accountId);
-    await services.hub.notify(
-      devices.map((d) => d.id),
-      { type: 'cancelled', challengeId, reason: 'answered' },
-    );
+    // The code did its work: devices still showing it can put it away. Devices get something of a
+    // challenge only after a code was set (issueChallenge, replaceChallengeCode), and the row as it
+    // was completed says whether one was: an app code answering a challenge nobody sent leaves
+    // nothing on any device, and no reason to list them.
+    if (outcome.challenge.codeSentAt !== null) {
+      await store.devicePushes.removeForChallenge(challengeId);
+      const devices = await store.devices.listForAccount(accountId);
+      await services.hub.notify(
+        devices.map((d) => d.id),
+        { type: 'cancelled', challengeId, reason: 'answered' },
+      );
+    }
     return { ...outcome.challenge, answeredBy: byProof ? by : 'code' };
   }
   if (outcome.result === 'wrong' && ACCOUNT_BUDGET_PURPOSES.has(challenge.purpose))

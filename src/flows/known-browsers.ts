@@ -36,9 +36,10 @@ export async function noteSignInBrowser(
   const kept = validMarker(marker) ?? randomToken(32);
   const browserHash = sha256(kept);
   const since = new Date(now.getTime() - config.policy.knownBrowserDays * DAY);
-  const known = await store.knownBrowsers.isKnown(account.id, browserHash, since);
+  // Whether the account knew the browser matters only for the notice: without one, no need to ask.
+  const known = options.notify === 'never' || (await store.knownBrowsers.isKnown(account.id, browserHash, since));
   await store.knownBrowsers.remember({ accountId: account.id, browserHash, userAgent: ctx.userAgent }, now);
-  if (!known && options.notify === 'if-new') {
+  if (!known) {
     const where = requestOrigin(ctx.ip, ctx.userAgent, now);
     // The session stands even if the mail relay is down; the failure is logged, not hidden.
     await notifyOwner(services, account, 'newBrowserSignIn', {

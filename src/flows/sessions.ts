@@ -65,14 +65,15 @@ export async function authenticate(
 ): Promise<AuthenticatedSession | undefined> {
   const parts = token ? splitToken(token) : undefined;
   if (!parts) return undefined;
-  const session = await services.store.sessions.findActive(parts.id);
-  if (!session || !secretMatches(parts.secret, session.secret_hash)) return undefined;
+  // Read fresh on every request, never cached: a revoked session fails on its very next request, on any node.
+  const found = await services.store.sessions.findActiveWithAccount(parts.id);
+  if (!found || !secretMatches(parts.secret, found.session.secret_hash)) return undefined;
+  const { session, account } = found;
   const now = services.clock.now();
   const limits = sessionLimits(services);
   if (!isSessionLive({ createdAt: session.created_at, lastSeenAt: session.last_seen_at }, limits, now))
     return undefined;
-  const account = await services.store.accounts.findById(session.account_id);
-  if (!account || account.state === 'disabled') return undefined;
+  if (account.state === 'disabled') return undefined;
   if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_EVERY_MS) {
     await services.store.sessions.touch(session.id, now);
     session.last_seen_at = now;

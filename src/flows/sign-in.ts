@@ -8,6 +8,7 @@ import { DAY, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { issueToken, secretMatches, splitToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
+import type { Challenge } from '../store/challenges.ts';
 import {
   type AnsweredBy,
   answerChallenge,
@@ -105,17 +106,25 @@ export async function signIn(
   return { status: 'signed_in', token: session.token, sessionId: session.id, account, knownBrowser };
 }
 
-/** The second step: the code (or another proof) of a sign-in challenge; optionally remember this browser (SPEC §3.2). */
+/**
+ * The second step: the code (or another proof) of a sign-in challenge; optionally remember this
+ * browser (SPEC §3.2). `pending` is the challenge as the caller read it in this request, or its id.
+ */
 export async function completeSignIn(
   services: Services,
-  challengeId: string,
+  pending: string | Challenge,
   input: { answer: ChallengeAnswer; trustBrowser?: boolean | undefined; knownBrowser?: string | undefined },
   ctx: RequestContext,
 ): Promise<SignedIn & { trustedBrowser?: string; answeredBy: AnsweredBy }> {
-  const challenge = await services.store.challenges.find(challengeId);
+  const challenge = typeof pending === 'string' ? await services.store.challenges.find(pending) : pending;
   if (challenge?.purpose !== 'sign_in') throw new AppError('NOT_FOUND');
-  const { answeredBy } = await answerChallenge(services, challenge.accountId, challengeId, input.answer, ctx);
+  // Read once for the whole step: the lock check before the answer and the state check after it
+  // both use this row (re-reading it in between narrowed no race: a staff lock can land at any moment).
   const account = await services.store.accounts.findById(challenge.accountId);
+  const { answeredBy } = await answerChallenge(services, challenge.accountId, challenge.id, input.answer, ctx, {
+    challenge,
+    account,
+  });
   if (account?.state !== 'active')
     throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
   const now = services.clock.now();

@@ -13,6 +13,7 @@
 import { DAY, HOUR, MINUTE } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { timedLockMs } from '../core/signin-throttle.ts';
+import type { Account } from '../store/accounts.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 
 const WRONG_CODES_WINDOW_MS = 30 * DAY;
@@ -79,8 +80,8 @@ export async function assertNoTimedLock(services: Services, accountId: string): 
  * opened before the lock stay open, so without this every one of them kept checking guesses after
  * the budget was spent, and a right guess (refused only afterwards) also cleared the budget.
  */
-export async function assertNotLocked(services: Services, accountId: string): Promise<void> {
-  const account = await services.store.accounts.findById(accountId);
+export async function assertNotLocked(services: Services, accountId: string, read?: Account): Promise<void> {
+  const account = read?.id === accountId ? read : await services.store.accounts.findById(accountId);
   if (account?.state === 'locked') throw new AppError('ACCOUNT_LOCKED');
 }
 

@@ -30,6 +30,12 @@ export function requestLocale(request: FastifyRequest, accountLocale?: string): 
   return localeFromAcceptLanguage(request.headers['accept-language']);
 }
 
+/**
+ * Routes that never look at the session: static files, probes, metrics. Looking it up for them was a
+ * query (and, once a minute, a write) for every stylesheet and script of every page a browser loads.
+ */
+const SESSIONLESS_ROUTES = /^\/(static\/|healthz$|readyz$|metrics$)/;
+
 export function registerRequestContext(app: FastifyInstance, services: Services): void {
   const names = cookieNames(services.config);
   app.decorateRequest('ctx', null as unknown as RequestContext);
@@ -43,7 +49,8 @@ export function registerRequestContext(app: FastifyInstance, services: Services)
     const cookie = request.headers.authorization === undefined ? request.cookies[names.session] : undefined;
     const token = bearer ?? cookie;
     request.authVia = token ? (bearer ? 'bearer' : 'cookie') : undefined;
-    request.auth = token ? await authenticate(services, token) : undefined;
+    const sessionless = SESSIONLESS_ROUTES.test(request.routeOptions.url ?? '');
+    request.auth = token && !sessionless ? await authenticate(services, token) : undefined;
     const userAgent = request.headers['user-agent'];
     request.ctx = {
       ip: request.ip,

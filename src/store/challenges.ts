@@ -32,9 +32,11 @@ export interface ChallengeStore {
   /**
    * Completes the challenge if `matches` accepts its live code hash (null before any code was sent:
    * only an authenticator-app code can answer then) and it is still open; otherwise counts a failure.
-   * `matches` compares in constant time.
+   * `matches` compares in constant time. `current` is the challenge as the caller read it in this
+   * request: both UPDATEs are conditional on the row still being open (and the completion on it
+   * still having the code that was compared), so a stale read can make an answer fail, never pass.
    */
-  verify(id: string, matches: (storedHash: string | null) => boolean, at: Date): Promise<VerifyOutcome>;
+  verify(current: Challenge, matches: (storedHash: string | null) => boolean, at: Date): Promise<VerifyOutcome>;
   cancel(id: string, at: Date): Promise<boolean>;
   /** Cancels every open challenge of the account ("This wasn't me"); returns their ids. */
   cancelOpen(accountId: string, at: Date): Promise<string[]>;
@@ -121,9 +123,8 @@ export function challengeStore(db: Db): ChallengeStore {
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
-    async verify(id, matches, at) {
-      const current = await this.find(id);
-      if (!current) return { result: 'dead', reason: 'missing' };
+    async verify(current, matches, at) {
+      const { id } = current;
       const dead = deadReason(current, at);
       if (dead) return { result: 'dead', reason: dead };
       if (matches(current.codeHash)) {
@@ -136,7 +137,8 @@ export function challengeStore(db: Db): ChallengeStore {
           .executeTakeFirst();
         if (row) return { result: 'completed', challenge: fromRow(row) };
         const now = await this.find(id);
-        return { result: 'dead', reason: (now && deadReason(now, at)) || 'completed' };
+        if (!now) return { result: 'dead', reason: 'missing' };
+        return { result: 'dead', reason: deadReason(now, at) || 'completed' };
       }
       const failed = await open(at)
         .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))

@@ -19,6 +19,7 @@ import { type OutboxStore, outboxStore } from './outbox.ts';
 import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RecoveryStore, recoveryStore } from './recoveries.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
+import { type SecondFactorQueries, secondFactorQueries } from './second-factors.ts';
 import { type SecurityKeyStore, securityKeyStore } from './security-keys.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
 import { type StaffStore, staffStore } from './staff.ts';
@@ -51,6 +52,7 @@ export interface Store {
   staffSecurityKeys: StaffSecurityKeyStore;
   console: ConsoleQueries;
   appPasswords: AppPasswordStore;
+  secondFactors: SecondFactorQueries;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -82,6 +84,7 @@ export function createStore(db: Db): Store {
     staffSecurityKeys: staffSecurityKeyStore(db),
     console: consoleQueries(db),
     appPasswords: appPasswordStore(db),
+    secondFactors: secondFactorQueries(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     transaction: (work) =>
       db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),

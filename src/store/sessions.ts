@@ -1,3 +1,4 @@
+import type { Account } from './accounts.ts';
 import type { Db } from './database.ts';
 import type { SessionsTable } from './schema.ts';
 
@@ -7,6 +8,8 @@ export interface SessionStore {
   create(session: SessionRow): Promise<void>;
   /** The session if it exists and was not revoked; expiry is judged by the caller's policy. */
   findActive(id: string): Promise<SessionRow | undefined>;
+  /** findActive and the session's account in one round trip: every authenticated request needs both. */
+  findActiveWithAccount(id: string): Promise<{ session: SessionRow; account: Account } | undefined>;
   touch(id: string, at: Date): Promise<void>;
   /** A completed two-step verification: the session is two-step as of `at`. */
   markTwoStepVerified(id: string, at: Date): Promise<void>;
@@ -24,6 +27,55 @@ export function sessionStore(db: Db): SessionStore {
     },
     findActive: (id) =>
       db.selectFrom('sessions').selectAll().where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst(),
+    async findActiveWithAccount(id) {
+      // The account's columns keep their names; the session's are prefixed, since both tables have `id` and `created_at`.
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+        .selectAll('accounts')
+        .select([
+          'sessions.id as session_id',
+          'sessions.account_id as session_account_id',
+          'sessions.secret_hash as session_secret_hash',
+          'sessions.assurance as session_assurance',
+          'sessions.created_at as session_created_at',
+          'sessions.last_seen_at as session_last_seen_at',
+          'sessions.verified_at as session_verified_at',
+          'sessions.revoked_at as session_revoked_at',
+          'sessions.ip as session_ip',
+          'sessions.user_agent as session_user_agent',
+        ])
+        .where('sessions.id', '=', id)
+        .where('sessions.revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const {
+        session_id,
+        session_account_id,
+        session_secret_hash,
+        session_assurance,
+        session_created_at,
+        session_last_seen_at,
+        session_verified_at,
+        session_revoked_at,
+        session_ip,
+        session_user_agent,
+        ...account
+      } = row;
+      const session: SessionRow = {
+        id: session_id,
+        account_id: session_account_id,
+        secret_hash: session_secret_hash,
+        assurance: session_assurance,
+        created_at: session_created_at,
+        last_seen_at: session_last_seen_at,
+        verified_at: session_verified_at,
+        revoked_at: session_revoked_at,
+        ip: session_ip,
+        user_agent: session_user_agent,
+      };
+      return { session, account };
+    },
     async touch(id, at) {
       await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
     },

@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { RootOperationNode } from 'kysely';
 import { type App, createApp } from '../../src/app.ts';
 import { type Config, loadConfig, type RawSettings } from '../../src/config.ts';
 import { FakeClock } from '../../src/core/clock.ts';
+import type { Db } from '../../src/store/database.ts';
 import { openTestDatabase, openTestKeyValue, primaryKeyValue, type TestDatabase } from './backends.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -41,6 +43,8 @@ export interface TestAppOptions {
    * while Redis expires keys in real time, which a test cannot advance without sleeping.
    */
   memoryKeyValue?: boolean;
+  /** Told the SQL of every statement the app runs (BEGIN and COMMIT excepted), to count the work of a request. */
+  onStatement?: (sql: string) => void;
 }
 
 export async function startTestApp(settings: RawSettings = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -56,7 +60,8 @@ export async function startTestApp(settings: RawSettings = {}, options: TestAppO
       done();
     },
   });
-  const app = await createApp(config, { clock, db: database.db, kv, logDestination });
+  const db = options.onStatement ? observed(database.db, options.onStatement) : database.db;
+  const app = await createApp(config, { clock, db, kv, logDestination });
   await app.server.ready();
   return {
     app,
@@ -71,6 +76,25 @@ export async function startTestApp(settings: RawSettings = {}, options: TestAppO
       await database.close();
     },
   };
+}
+
+/**
+ * The same database, telling `onStatement` the SQL of each statement it executes. Counted when the
+ * result comes back: plugins also see the subqueries a query is built from, which are not statements.
+ */
+function observed(db: Db, onStatement: (sql: string) => void): Db {
+  const built = new WeakMap<object, RootOperationNode>();
+  return db.withPlugin({
+    transformQuery({ node, queryId }) {
+      built.set(queryId, node);
+      return node;
+    },
+    async transformResult({ result, queryId }) {
+      const node = built.get(queryId);
+      if (node) onStatement(db.getExecutor().compileQuery(node, queryId).sql);
+      return result;
+    },
+  });
 }
 
 /** A port nobody listens on right now: the OS picks it, we release it. */

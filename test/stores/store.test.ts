@@ -101,6 +101,103 @@ for (const backend of databaseBackends()) {
       assert.equal((await store.sessions.findActive(c.id))?.last_seen_at.getTime(), later.getTime());
     });
 
+    test('a live session comes with its own account, whole; a revoked one with nothing', async () => {
+      const account = newAccount({ locale: 'nl', two_step_enabled_at: later });
+      const other = newAccount();
+      await store.accounts.create(account);
+      await store.accounts.create(other);
+      const mine = { ...session(account.id), assurance: 'two-step' as const, verified_at: later, ip: null };
+      await store.sessions.create(mine);
+      await store.sessions.create(session(other.id));
+      const found = await store.sessions.findActiveWithAccount(mine.id);
+      assert.deepEqual(found?.session, mine, 'every column of the session, none taken from the account');
+      assert.deepEqual(found?.account, await store.accounts.findById(account.id));
+      await store.sessions.revoke(account.id, mine.id, later);
+      assert.equal(await store.sessions.findActiveWithAccount(mine.id), undefined);
+      assert.equal(await store.sessions.findActiveWithAccount(randomUUID()), undefined);
+    });
+
+    test("the account's trusted devices and verified phones, oldest first, in one list each", async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      const minute = (n: number) => new Date(at.getTime() + n * 60_000);
+      const key = { kty: 'EC' as const, crv: 'P-256' as const, x: 'x', y: 'y' };
+      const device = (name: string, createdAt: Date) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        name,
+        model: 'Pixel',
+        publicKey: key,
+        credentialHash: randomUUID(),
+        createdAt,
+      });
+      const [newer, older, untrusted, removed] = [
+        device('Newer', minute(3)),
+        device('Older', minute(1)),
+        device('Untrusted', minute(0)),
+        device('Removed', minute(2)),
+      ];
+      for (const d of [newer, older, untrusted, removed]) await store.devices.register(d);
+      for (const d of [newer, older, removed]) await store.devices.markTrusted(account.id, d.id, later);
+      await store.devices.remove(account.id, removed.id, later);
+      const phone = (e164: string, createdAt: Date) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        e164,
+        country: 'NL',
+        createdAt,
+      });
+      const [late, early, unverified] = [
+        phone('+31612345672', minute(2)),
+        phone('+31612345671', minute(0.5)),
+        phone('+31612345673', minute(0)),
+      ];
+      for (const p of [late, early, unverified]) await store.phones.add(p);
+      for (const p of [late, early]) await store.phones.markVerified(account.id, p.id, later);
+      const stranger = newAccount();
+      await store.accounts.create(stranger);
+      await store.devices.register({ ...device('Theirs', minute(0)), accountId: stranger.id });
+
+      assert.deepEqual(await store.secondFactors.trustedOf(account.id), {
+        devices: [
+          { id: older.id, name: 'Older' },
+          { id: newer.id, name: 'Newer' },
+        ],
+        phones: [
+          { id: early.id, e164: '+31612345671' },
+          { id: late.id, e164: '+31612345672' },
+        ],
+      });
+      assert.deepEqual(await store.secondFactors.trustedOf(randomUUID()), { devices: [], phones: [] });
+    });
+
+    test('phones SMS can reach: verified, live, in a country whose rollout allows SMS', async () => {
+      const account = newAccount();
+      await store.accounts.create(account);
+      await store.rollout.set([{ country: 'DE', twoStep: true, sms: false, wave: null }], at);
+      const phone = (e164: string, country: string | null, minutes: number) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        e164,
+        country,
+        createdAt: new Date(at.getTime() + minutes * 60_000),
+      });
+      const dutch = phone('+31612345601', 'NL', 2);
+      const unknownCountry = phone('+31612345602', null, 1);
+      const german = phone('+4915112345603', 'DE', 0);
+      const unverified = phone('+31612345604', 'NL', 0);
+      const removed = phone('+31612345605', 'NL', 0);
+      for (const p of [dutch, unknownCountry, german, unverified, removed]) await store.phones.add(p);
+      for (const p of [dutch, unknownCountry, german, removed])
+        await store.phones.markVerified(account.id, p.id, later);
+      await store.phones.remove(account.id, removed.id, later);
+      assert.deepEqual(
+        (await store.phones.listSmsReachable(account.id)).map((p) => p.id),
+        [unknownCountry.id, dutch.id],
+        'NL was never set (SMS by default) and a phone without a country gets the default too; DE has SMS off',
+      );
+    });
+
     test('email tokens are single use, expire, and a new one kills the old', async () => {
       const account = newAccount();
       await store.accounts.create(account);

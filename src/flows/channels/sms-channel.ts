@@ -11,11 +11,7 @@ registerChannelKind({
   type: 'sms',
   async list(services, accountId) {
     if (!services.sms) return [];
-    const phones = (await services.store.phones.listForAccount(accountId)).filter((p) => p.verifiedAt !== null);
-    const usable = [];
-    for (const phone of phones) {
-      if ((await services.store.rollout.get(phone.country ?? '')).sms) usable.push(phone);
-    }
+    const usable = await services.store.phones.listSmsReachable(accountId);
     return usable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.e164.slice(-2)}` }));
   },
   async admit(services, _challenge, channelId, ctx) {

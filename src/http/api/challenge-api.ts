@@ -129,12 +129,7 @@ export function registerChallengeApi(parent: FastifyInstance, services: Services
       reply.header('cache-control', 'no-store');
       if (challenge.purpose === 'sign_in') {
         const knownBrowser = knownBrowserMarker(request, services.config);
-        const result = await completeSignIn(
-          services,
-          challenge.id,
-          { answer, trustBrowser, knownBrowser },
-          request.ctx,
-        );
+        const result = await completeSignIn(services, challenge, { answer, trustBrowser, knownBrowser }, request.ctx);
         setSessionCookie(reply, services.config, result.token);
         setKnownBrowserCookie(reply, services.config, result.knownBrowser);
         if (result.trustedBrowser) {

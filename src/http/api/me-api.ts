@@ -41,8 +41,7 @@ function accountView(account: Account) {
 }
 
 async function meView(services: Services, auth: AuthenticatedSession) {
-  const devices = (await services.store.devices.listForAccount(auth.account.id)).filter((d) => d.trustedAt !== null);
-  const phones = (await services.store.phones.listForAccount(auth.account.id)).filter((p) => p.verifiedAt !== null);
+  const { devices, phones } = await services.store.secondFactors.trustedOf(auth.account.id);
   return {
     account: accountView(auth.account),
     twoStep: {

@@ -235,7 +235,7 @@ export function registerTwoStepPages(app: FastifyInstance, services: Services): 
     try {
       const result = await completeSignIn(
         services,
-        challenge.id,
+        challenge,
         {
           answer: formAnswer(form),
           trustBrowser: field(form, 'trustBrowser') === 'yes',
