@@ -299,7 +299,6 @@ async function runTwoStepJourneys(t: TestApp): Promise<{ secrets: Secrets; codes
   const recoveryToken = recovery.json().recoveryToken as string;
   secrets.add('recovery token', recoveryToken);
   const sms = recovery.json().challenge.channels.find((c: { type: string }) => c.type === 'sms');
-  t.clock.advance(60_000);
   ok(
     await t.request({ method: 'POST', url: '/api/v1/recovery/send', payload: { recoveryToken, channel: sms.id } }),
     202,
@@ -334,7 +333,8 @@ for (const level of ['trace']) {
   describe(`logs at level ${level}`, () => {
     let t: TestApp;
     before(async () => {
-      t = await startTestApp({ LOG_LEVEL: level });
+      // No gap between texted codes: with Redis it runs on the real clock, which a test cannot advance.
+      t = await startTestApp({ LOG_LEVEL: level, CODE_SEND_INTERVAL_SECONDS: '0' });
     });
     after(() => t.close());
 
