@@ -35,6 +35,9 @@ export interface ServerProcess {
 export const LOAD_SETTINGS: Record<string, string> = {
   SIGNIN_FREE_FAILURES_PER_IP: '10000',
   SMS_PER_IP_PER_DAY: '10000',
+  // The load's users sign in many times a day, far past a person's daily texts (sms-pumping tests those caps).
+  SMS_PER_NUMBER_PER_DAY: '100',
+  SMS_PER_ACCOUNT_PER_DAY: '1000',
   CODE_SEND_INTERVAL_SECONDS: '0',
   CODE_SENDS_PER_HOUR: '100',
   PASSWORD_RESET_INTERVAL_SECONDS: '0',
