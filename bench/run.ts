@@ -100,6 +100,8 @@ function serverEnv(dbUrl: string): Record<string, string> {
     ARGON2_MEMORY_KIB: String(COST.memoryKib),
     ARGON2_ITERATIONS: String(COST.iterations),
     ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
+    // For looking inside a run, e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   };
 }
 
@@ -246,8 +248,11 @@ async function twostepPhase(client: Client, next: () => SeededAccount, withCodes
 async function assertRevocation(a: Client, b: Client, account: SeededAccount): Promise<string> {
   const token = await codeStep(a, account, await passwordStep(a, account));
   const me = (client: Client) => client.request('GET', '/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
-  const before = await me(b);
-  if (before.status !== 200) throw new Error(`the new session is not accepted on node B: ${before.status}`);
+  // Three checks on B: the first learns whose session it is, the second caches it, the third is a cache hit.
+  for (let i = 0; i < 3; i += 1) {
+    const before = await me(b);
+    if (before.status !== 200) throw new Error(`the new session is not accepted on node B: ${before.status}`);
+  }
   const sessionId = token.split('.')[0] as string;
   const revoked = await a.request('DELETE', `/api/v1/sessions/${sessionId}`, {
     headers: { authorization: `Bearer ${token}` },
@@ -256,7 +261,7 @@ async function assertRevocation(a: Client, b: Client, account: SeededAccount): P
   const [onB, onA] = [await me(b), await me(a)];
   if (onB.status !== 401 || onA.status !== 401)
     throw new Error(`a session revoked on node A still answered: node B ${onB.status}, node A ${onA.status}`);
-  return 'revoked on node A, refused on its very next request on node B (401) and on node A (401)';
+  return 'cached on node B (three checks), revoked on node A, refused on its very next request on node B (401) and on node A (401)';
 }
 
 async function loadPeer(): Promise<StartBetterAuth | string> {

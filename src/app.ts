@@ -13,11 +13,13 @@ import { createSmsSender } from './delivery/sms/index.ts';
 import { BackgroundTasks } from './flows/background.ts';
 import type { Services } from './flows/context.ts';
 import { createFlowMetrics } from './flows/metrics.ts';
+import { SessionCache } from './flows/session-cache.ts';
 import { sendEndedWaitingNotices } from './flows/two-step.ts';
 import { buildServer, loggerOptions } from './http/server.ts';
 import { loadBlocklist } from './passwords/blocklist.ts';
 import { createPasswordHasher } from './passwords/hasher.ts';
 import { guessability } from './passwords/strength.ts';
+import { type AccountRevisions, accountRevisions } from './store/account-revisions.ts';
 import { type Db, databaseOptions, migrateToLatest, openDatabase } from './store/database.ts';
 import { createStore } from './store/index.ts';
 import { openKeyValue } from './store/kv/index.ts';
@@ -34,9 +36,25 @@ export interface AppOptions {
   /** An already open (and migrated) database; otherwise one is opened from the configuration and migrated. */
   db?: Db;
   kv?: KeyValue;
+  /**
+   * Account revisions kept by another app on the same database (tests that run two apps on one
+   * database, each with its own key-value store): both must see each other's changes.
+   */
+  revisions?: AccountRevisions;
   mailer?: Mailer;
   /** Where log lines go (default stdout); tests read them to prove no secret is ever logged. */
   logDestination?: pino.DestinationStream;
+}
+
+/**
+ * A node caches sessions only where every writer moves the revisions it reads: with Redis (all nodes
+ * share it) or on the embedded database (no other process can open it). PostgreSQL without Redis
+ * means revisions in this process's memory, blind to another node or an operator's command.
+ */
+function sessionCacheFor(config: Config): SessionCache | undefined {
+  if (config.sessionCache.seconds === 0) return undefined;
+  if (config.databaseUrl !== undefined && config.redisUrl === undefined) return undefined;
+  return new SessionCache({ maxEntries: config.sessionCache.entries, maxAgeMs: config.sessionCache.seconds * 1000 });
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -52,7 +70,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (ownsDb) await migrateToLatest(db);
   const ownsKv = options.kv === undefined;
   const kv = options.kv ?? openKeyValue({ redisUrl: config.redisUrl, clock });
-  const store = createStore(db);
+  const revisions =
+    options.revisions ??
+    accountRevisions(kv, (error) =>
+      log.warn({ err: error }, 'an account revision could not be moved; its marker expires by itself'),
+    );
+  const store = createStore(db, { revisions });
   const mailer =
     options.mailer ??
     (config.smtpUrl
@@ -78,6 +101,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     passwordChecks: { blocklist: loadBlocklist(), guessability },
     background: new BackgroundTasks(log),
     metrics,
+    revisions,
+    sessionCache: sessionCacheFor(config),
   };
   const server = await buildServer(services);
   // Background duty: the end-of-waiting-period emails. Every node may sweep; the store hands each account to one.

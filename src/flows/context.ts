@@ -7,11 +7,13 @@ import type { Mailer } from '../delivery/email/mailer.ts';
 import type { PushHub } from '../delivery/push/hub.ts';
 import type { SmsSender } from '../delivery/sms/sender.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
+import type { AccountRevisions } from '../store/account-revisions.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
 import type { Locale } from '../text/index.ts';
 import type { BackgroundTasks } from './background.ts';
 import type { FlowMetrics } from './metrics.ts';
+import type { SessionCache } from './session-cache.ts';
 
 export interface Services {
   config: Config;
@@ -27,6 +29,10 @@ export interface Services {
   log: Logger;
   background: BackgroundTasks;
   metrics: FlowMetrics;
+  /** Moved by every write to what a session check reads (store/revision-watch.ts). */
+  revisions: AccountRevisions;
+  /** Undefined when off (SESSION_CACHE_SECONDS=0, or PostgreSQL without Redis: see app.ts). */
+  sessionCache: SessionCache | undefined;
 }
 
 export interface RequestContext {

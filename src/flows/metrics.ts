@@ -6,6 +6,8 @@ import { Counter, Registry } from 'prom-client';
 export type SignInOutcome = 'signed_in' | 'two_step_required' | 'failed';
 export type CodeOutcome = 'ok' | 'wrong';
 export type Lockout = 'locked' | 'timed' | 'recovery_paused';
+/** hit: answered from this node's cache; miss: read from the database; unavailable: revisions unreadable (Redis away). */
+export type SessionCacheOutcome = 'hit' | 'miss' | 'unavailable';
 
 export interface FlowMetrics {
   readonly registry: Registry;
@@ -15,6 +17,7 @@ export interface FlowMetrics {
   codeSent(channel: string): void;
   pushDelivered(): void;
   lockout(kind: Lockout): void;
+  sessionCheck(outcome: SessionCacheOutcome): void;
 }
 
 export function createFlowMetrics(): FlowMetrics {
@@ -48,8 +51,15 @@ export function createFlowMetrics(): FlowMetrics {
     labelNames: ['kind'],
     registers: [registry],
   });
+  const sessionChecks = new Counter({
+    name: 'twostep_session_cache_total',
+    help: "Session checks by where they were answered from: hit (this node's cache), miss (the database), unavailable (revisions unreadable: the database, nothing cached)",
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   return {
     registry,
+    sessionCheck: (outcome) => sessionChecks.inc({ outcome }),
     signIn: (outcome) => signIns.inc({ outcome }),
     codeVerified: (purpose, outcome) => verified.inc({ purpose, outcome }),
     codeSent: (channel) => sent.inc({ channel }),

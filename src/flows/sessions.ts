@@ -6,13 +6,17 @@ import { issueToken, isTokenId, secretMatches, splitToken } from '../core/tokens
 import type { Account } from '../store/accounts.ts';
 import type { Store } from '../store/index.ts';
 import type { SessionAssurance } from '../store/schema.ts';
+import type { TrustedFactors } from '../store/second-factors.ts';
 import type { SessionRow } from '../store/sessions.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
+import type { CachedSession, SessionMemo } from './session-cache.ts';
 
 export interface AuthenticatedSession {
   session: SessionRow;
   account: Account;
   expiresAt: Date;
+  /** Set when the session came from, or went into, this node's session cache. */
+  memo?: SessionMemo;
 }
 
 // Writing last-seen on every request would make every read a write; a minute's precision is enough for a 60-minute idle limit.
@@ -65,11 +69,61 @@ export async function authenticate(
 ): Promise<AuthenticatedSession | undefined> {
   const parts = token ? splitToken(token) : undefined;
   if (!parts) return undefined;
-  // Read fresh on every request, never cached: a revoked session fails on its very next request, on any node.
-  const found = await services.store.sessions.findActiveWithAccount(parts.id);
-  if (!found || !secretMatches(parts.secret, found.session.secret_hash)) return undefined;
-  const { session, account } = found;
+  const cache = services.sessionCache;
+  const slot = cache?.lookup(parts.id);
+  // The revision is read before the database, on every request: what was cached under it is used only
+  // while it has not moved, so a revoked session fails on its very next request, on any node.
+  const read = slot ? await currentRevision(services, slot.accountId) : undefined;
+  const revision = read ?? undefined;
   const now = services.clock.now();
+  const cached = slot?.cached;
+  if (
+    cached &&
+    revision !== undefined &&
+    cached.revision === revision &&
+    now.getTime() - cached.readAt < (cache?.maxAgeMs ?? 0)
+  ) {
+    if (!secretMatches(parts.secret, cached.session.secret_hash)) return undefined;
+    services.metrics.sessionCheck('hit');
+    return liveSession(services, { ...cached.session }, { ...cached.account }, now, cached);
+  }
+  if (cache) services.metrics.sessionCheck(read === null ? 'unavailable' : 'miss');
+  const found = await services.store.sessions.findActiveWithAccount(parts.id);
+  if (!found) {
+    cache?.forget(parts.id);
+    return undefined;
+  }
+  if (!secretMatches(parts.secret, found.session.secret_hash)) return undefined;
+  let entry: CachedSession | undefined;
+  if (cache && revision !== undefined && slot?.accountId === found.account.id) {
+    entry = { revision, session: { ...found.session }, account: { ...found.account }, readAt: now.getTime(), memo: {} };
+    cache.store(parts.id, entry);
+  } else cache?.rememberAccount(parts.id, found.account.id);
+  return liveSession(services, found.session, found.account, now, entry);
+}
+
+/**
+ * The account's revision; undefined while a change is under way; null when the key-value store is
+ * away. In both cases the database is read and nothing is cached.
+ */
+async function currentRevision(services: Services, accountId: string): Promise<string | undefined | null> {
+  try {
+    return await services.revisions.current(accountId);
+  } catch {
+    // Nothing cached can be trusted once revisions are readable again (a change may have been made
+    // meanwhile that this node never heard of): start over, and read the database until then.
+    services.sessionCache?.clear();
+    return null;
+  }
+}
+
+async function liveSession(
+  services: Services,
+  session: SessionRow,
+  account: Account,
+  now: Date,
+  entry: CachedSession | undefined,
+): Promise<AuthenticatedSession | undefined> {
   const limits = sessionLimits(services);
   if (!isSessionLive({ createdAt: session.created_at, lastSeenAt: session.last_seen_at }, limits, now))
     return undefined;
@@ -77,12 +131,22 @@ export async function authenticate(
   if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_EVERY_MS) {
     await services.store.sessions.touch(session.id, now);
     session.last_seen_at = now;
+    if (entry) entry.session.last_seen_at = now;
   }
   return {
     session,
     account,
     expiresAt: sessionExpiresAt({ createdAt: session.created_at, lastSeenAt: session.last_seen_at }, limits),
+    ...(entry ? { memo: entry.memo } : {}),
   };
+}
+
+/** What GET /api/v1/me shows of the second steps: from the session's cache entry while its revision holds. */
+export async function trustedFactorsOf(services: Services, auth: AuthenticatedSession): Promise<TrustedFactors> {
+  if (auth.memo?.trusted) return auth.memo.trusted;
+  const trusted = await services.store.secondFactors.trustedOf(auth.account.id);
+  if (auth.memo) auth.memo.trusted = trusted;
+  return trusted;
 }
 
 export interface SessionView {

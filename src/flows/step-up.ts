@@ -35,7 +35,7 @@ export async function startStepUp(
 
 onChallengeCompleted('step_up', async (services, tx, challenge, ctx) => {
   const now = services.clock.now();
-  await tx.sessions.markTwoStepVerified(challenge.subject ?? '', now);
+  await tx.sessions.markTwoStepVerified(challenge.accountId, challenge.subject ?? '', now);
   await tx.audit.record({
     accountId: challenge.accountId,
     actor: `account:${challenge.accountId}`,

@@ -169,7 +169,7 @@ export async function enableTwoStep(
   await services.store.transaction(async (tx) => {
     await tx.accounts.enableTwoStep(account.id, now);
     // Enrolment proved the second factor just now: this session counts as verified.
-    await tx.sessions.markTwoStepVerified(auth.session.id, now);
+    await tx.sessions.markTwoStepVerified(auth.account.id, auth.session.id, now);
     await tx.audit.record({
       accountId: account.id,
       actor: `account:${account.id}`,

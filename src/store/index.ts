@@ -18,6 +18,7 @@ import { type RelyingServiceStore, relyingServiceStore } from './oidc-services.t
 import { type OutboxStore, outboxStore } from './outbox.ts';
 import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RecoveryStore, recoveryStore } from './recoveries.ts';
+import { type RevisionWatch, watchAccounts, watchDevices, watchPhones, watchSessions } from './revision-watch.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
 import { type SecondFactorQueries, secondFactorQueries } from './second-factors.ts';
 import { type SecurityKeyStore, securityKeyStore } from './security-keys.ts';
@@ -58,18 +59,27 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-export function createStore(db: Db): Store {
+/**
+ * With `watch`, every write to what a session check reads moves the account's revision, so that
+ * nodes caching sessions see it (store/revision-watch.ts). Without it (operator commands, seeding,
+ * tests of the store itself) nothing is cached anywhere that could go stale.
+ */
+export function createStore(db: Db, watch?: RevisionWatch): Store {
+  const accounts = accountStore(db);
+  const sessions = sessionStore(db);
+  const devices = deviceStore(db);
+  const phones = phoneStore(db);
   return {
-    accounts: accountStore(db),
-    sessions: sessionStore(db),
+    accounts: watch ? watchAccounts(accounts, watch) : accounts,
+    sessions: watch ? watchSessions(sessions, watch) : sessions,
     emailTokens: emailTokenStore(db),
     audit: auditStore(db),
     outbox: outboxStore(db),
-    devices: deviceStore(db),
+    devices: watch ? watchDevices(devices, watch) : devices,
     challenges: challengeStore(db),
     devicePushes: devicePushStore(db),
     rollout: rolloutStore(db),
-    phones: phoneStore(db),
+    phones: watch ? watchPhones(phones, watch) : phones,
     authenticators: authenticatorStore(db),
     securityKeys: securityKeyStore(db),
     trustedBrowsers: trustedBrowserStore(db),
@@ -86,8 +96,17 @@ export function createStore(db: Db): Store {
     appPasswords: appPasswordStore(db),
     secondFactors: secondFactorQueries(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
-    transaction: (work) =>
-      db.isTransaction ? work(createStore(db)) : db.transaction().execute((trx) => work(createStore(trx))),
+    async transaction(work) {
+      if (db.isTransaction) return work(createStore(db, watch));
+      if (!watch) return db.transaction().execute((trx) => work(createStore(trx)));
+      const inside: RevisionWatch = { revisions: watch.revisions, pending: new Set() };
+      try {
+        return await db.transaction().execute((trx) => work(createStore(trx, inside)));
+      } finally {
+        // Committed or rolled back: either way the marker it set gives way to a new revision.
+        await Promise.all([...(inside.pending ?? [])].map((id) => watch.revisions.changed(id)));
+      }
+    },
     async ping() {
       await db.selectFrom('accounts').select('id').limit(1).execute();
     },

@@ -12,7 +12,7 @@ export interface SessionStore {
   findActiveWithAccount(id: string): Promise<{ session: SessionRow; account: Account } | undefined>;
   touch(id: string, at: Date): Promise<void>;
   /** A completed two-step verification: the session is two-step as of `at`. */
-  markTwoStepVerified(id: string, at: Date): Promise<void>;
+  markTwoStepVerified(accountId: string, id: string, at: Date): Promise<void>;
   /** Revokes one session of this account; false if there was none to revoke. */
   revoke(accountId: string, id: string, at: Date): Promise<boolean>;
   /** Revokes every session of the account except `keepId`; returns how many. */
@@ -79,11 +79,12 @@ export function sessionStore(db: Db): SessionStore {
     async touch(id, at) {
       await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
     },
-    async markTwoStepVerified(id, at) {
+    async markTwoStepVerified(accountId, id, at) {
       await db
         .updateTable('sessions')
         .set({ assurance: 'two-step', verified_at: at, last_seen_at: at })
         .where('id', '=', id)
+        .where('account_id', '=', accountId)
         .execute();
     },
     async revoke(accountId, id, at) {

@@ -61,7 +61,8 @@ export async function startTestApp(settings: RawSettings = {}, options: TestAppO
     },
   });
   const db = options.onStatement ? observed(database.db, options.onStatement) : database.db;
-  const app = await createApp(config, { clock, db, kv, logDestination });
+  const revisions = options.shareDatabaseWith?.app.services.revisions;
+  const app = await createApp(config, { clock, db, kv, logDestination, ...(revisions ? { revisions } : {}) });
   await app.server.ready();
   return {
     app,

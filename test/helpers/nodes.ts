@@ -151,6 +151,15 @@ export async function call(node: Node, method: string, path: string, options: { 
   return { status: response.status, body: text ? JSON.parse(text) : {} } as Answer;
 }
 
+/** How many session checks node answered from its own session cache so far (its /metrics). */
+export async function sessionCacheHits(node: Node): Promise<number> {
+  const response = await within(fetch(new URL('/metrics', node.baseUrl)), STEP_TIMEOUT_MS, `/metrics on ${node.name}`);
+  const line = (await response.text())
+    .split('\n')
+    .find((l) => l.startsWith('twostep_session_cache_total{outcome="hit"}'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 /** A device's live connection driven by hand, so the test sees the exact close code. */
 export function openDevice(node: Node, credential: string, privateKeyPem: string) {
   const ws = new WebSocket(connectionUrl(node.baseUrl));

@@ -69,22 +69,46 @@ function assertStatements(sql: string[], expected: number, step: string): void {
 }
 
 describe('statements per request on the benchmark paths', () => {
-  test('a session check reads the session with its account, and the second steps it shows, in two', async () => {
+  test('a session check: two statements to read it, none once the node has it cached under an unmoved revision', async () => {
     const account = await enrolWithApp();
     toNextStep();
     const challenge = await passwordStep(t, account.email, account.password);
     const verified = await answer(t, challenge.id, appCode(account.secret));
     assert.equal(verified.statusCode, 200, verified.body);
     const session = verified.json().token as string;
+    const check = () => counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(session) }));
 
-    const check = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(session) }));
-    assert.equal(check.result.statusCode, 200, check.result.body);
-    assertStatements(check.sql, 2, 'GET /api/v1/me');
-    // Once a minute the session's last-seen time is written: one statement more, no other.
+    // The first check learns whose session it is; the second reads the revision first, so it may cache.
+    for (const step of ['first', 'second']) {
+      const read = await check();
+      assert.equal(read.result.statusCode, 200, read.result.body);
+      assertStatements(read.sql, 2, `the ${step} GET /api/v1/me`);
+    }
+    const cached = await check();
+    assert.equal(cached.result.statusCode, 200, cached.result.body);
+    assertStatements(cached.sql, 0, 'GET /api/v1/me from the cache');
+    assert.deepEqual(cached.result.json(), (await check()).result.json());
+    // Past the cache's 60 seconds the node reads the session again, and writes its last-seen time
+    // (once a minute): three statements.
     t.clock.advance(2 * 60_000);
-    const touching = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(session) }));
+    const touching = await check();
     assert.equal(touching.result.statusCode, 200, touching.result.body);
-    assertStatements(touching.sql, 3, 'GET /api/v1/me after the touch interval');
+    assertStatements(touching.sql, 3, 'GET /api/v1/me after the cache and touch intervals');
+  });
+
+  test('with the session cache off, every session check reads the session with its account and the second steps', async () => {
+    const uncached = await startTestApp({ SESSION_CACHE_SECONDS: '0' }, { onStatement: (sql) => statements.push(sql) });
+    try {
+      const account = await enrolTwoStep(uncached);
+      for (let i = 0; i < 3; i += 1) {
+        statements = [];
+        const read = await uncached.request({ method: 'GET', url: '/api/v1/me', headers: bearer(account.token) });
+        assert.equal(read.statusCode, 200, read.body);
+        assertStatements(statements, 2, 'GET /api/v1/me without the cache');
+      }
+    } finally {
+      await uncached.close();
+    }
   });
 
   test('a full sign-in: the password step, then the app code', async () => {
@@ -105,9 +129,8 @@ describe('statements per request on the benchmark paths', () => {
       assert.equal(fetched.result.statusCode, 200, `${url}: ${fetched.result.body}`);
       assert.equal(fetched.sql.filter((sql) => sql.includes('"sessions"')).length, 0, `${url}: ${fetched.sql}`);
     }
-    // The same cookie on a page that needs it is still read (and is still valid).
-    const me = await counted(() => t.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } }));
-    assert.equal(me.result.statusCode, 200, me.result.body);
-    assertStatements(me.sql, 2, 'GET /api/v1/me by cookie');
+    // The same cookie on a route that needs it is still read (and is still valid).
+    const me = await t.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
+    assert.equal(me.statusCode, 200, me.body);
   });
 });

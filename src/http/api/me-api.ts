@@ -8,7 +8,7 @@ import { changePassword, updateProfile } from '../../flows/account-changes.ts';
 import { recentActivity } from '../../flows/activity.ts';
 import type { Services } from '../../flows/context.ts';
 import { confirmEmailChange, requestEmailChange } from '../../flows/email-change.ts';
-import { type AuthenticatedSession, listSessions, revokeSession } from '../../flows/sessions.ts';
+import { type AuthenticatedSession, listSessions, revokeSession, trustedFactorsOf } from '../../flows/sessions.ts';
 import type { Account } from '../../store/accounts.ts';
 import { requireAuth } from '../request-context.ts';
 import { clearSessionCookie } from '../session-cookie.ts';
@@ -41,7 +41,7 @@ function accountView(account: Account) {
 }
 
 async function meView(services: Services, auth: AuthenticatedSession) {
-  const { devices, phones } = await services.store.secondFactors.trustedOf(auth.account.id);
+  const { devices, phones } = await trustedFactorsOf(services, auth);
   return {
     account: accountView(auth.account),
     twoStep: {

@@ -14,6 +14,8 @@ export class MemoryKeyValue implements KeyValue {
   readonly #subscribers = new Map<string, Set<(message: string) => void>>();
   #writes = 0;
 
+  readonly connected = true;
+
   constructor(clock: Clock) {
     this.#clock = clock;
   }

@@ -18,5 +18,7 @@ export interface KeyValue {
   /** Returns a function that stops the subscription. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<void>;
+  /** False while the connection is down: for reads that would rather skip the store than wait for it. */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
