@@ -70,6 +70,8 @@ describe('Redis going away and coming back', () => {
   let plain: LoadAccount;
   let twoStep: LoadAccount;
   let plainToken = '';
+  /** A second session of the plain account, cached on the server before Redis goes. */
+  let otherToken = '';
   let pending: { challengeId: string; channel: string; code: string };
 
   before(async () => {
@@ -85,6 +87,11 @@ describe('Redis going away and coming back', () => {
       body: { email: plain.email, password: plain.password },
     });
     plainToken = String(signedIn.token);
+    const again = await load.expect('sign in again', 200, 'POST', '/api/v1/signin', {
+      body: { email: plain.email, password: plain.password },
+    });
+    otherToken = String(again.token);
+    for (let i = 0; i < 3; i += 1) await load.expect('session check', 200, 'GET', '/api/v1/me', { token: otherToken });
     // A sign-in waiting for its code when Redis goes.
     const first = await load.expect('password step', 200, 'POST', '/api/v1/signin', {
       body: { email: twoStep.email, password: twoStep.password },
@@ -137,6 +144,15 @@ describe('Redis going away and coming back', () => {
     assert.equal((me.body as { email?: string }).email ?? (me.body.account as { email?: string })?.email, plain.email);
   });
 
+  test('revoking a session fails closed while Redis is away: refused with SERVICE_UNAVAILABLE, nothing revoked', async () => {
+    // Other nodes could not hear of a revocation made now, and might answer from their caches: so
+    // it is not made, and says why.
+    const revoked = await load.call('DELETE', `/api/v1/sessions/${otherToken.split('.')[0]}`, { token: plainToken });
+    assert.equal(revoked.status, 503, JSON.stringify(revoked.body));
+    assert.equal(errorCode(revoked), 'SERVICE_UNAVAILABLE');
+    assert.equal((await load.call('GET', '/api/v1/me', { token: otherToken })).status, 200);
+  });
+
   test('when Redis is back the same server recovers: ready again, the refused code still works, sign-in works', async () => {
     redis = await startRedis(redisPort);
     const body = await readyzBecomes(load, 200);
@@ -148,5 +164,9 @@ describe('Redis going away and coming back', () => {
     assert.equal(typeof checked.body.token, 'string');
     await load.signIn(plain);
     await load.signIn(twoStep);
+    // The session the outage could not revoke is revoked now, and refused on its very next request.
+    const revoked = await load.call('DELETE', `/api/v1/sessions/${otherToken.split('.')[0]}`, { token: plainToken });
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    assert.equal((await load.call('GET', '/api/v1/me', { token: otherToken })).status, 401);
   });
 });
