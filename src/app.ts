@@ -52,9 +52,9 @@ export interface AppOptions {
  * means revisions in this process's memory, blind to another node or an operator's command.
  */
 function sessionCacheFor(config: Config): SessionCache | undefined {
-  if (config.sessionCache.seconds === 0) return undefined;
+  if (config.sessionCacheSeconds === 0) return undefined;
   if (config.databaseUrl !== undefined && config.redisUrl === undefined) return undefined;
-  return new SessionCache({ maxEntries: config.sessionCache.entries, maxAgeMs: config.sessionCache.seconds * 1000 });
+  return new SessionCache({ maxEntries: config.sessionCacheEntries, maxAgeMs: config.sessionCacheSeconds * 1000 });
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {

@@ -72,7 +72,8 @@ export interface Config {
   /** Threads of libuv's pool, where argon2 hashes run (UV_THREADPOOL_SIZE, set by `twostep serve`). */
   argon2Threads: number;
   /** Each node's memory of checked sessions (flows/session-cache.ts); 0 seconds turns it off. */
-  sessionCache: { seconds: number; entries: number };
+  sessionCacheSeconds: number;
+  sessionCacheEntries: number;
   secret: string;
   secretSource: 'configured' | 'generated';
   smtpUrl: string | undefined;
@@ -221,7 +222,7 @@ export const configFields: readonly Field[] = [
       "threads of libuv's pool, where argon2 hashes run off the event loop (shared with file and DNS work); `twostep serve` sets UV_THREADPOOL_SIZE from it before the pool starts. About one per core given to the node",
   },
   {
-    key: 'sessionCache.seconds',
+    key: 'sessionCacheSeconds',
     env: 'SESSION_CACHE_SECONDS',
     kind: 'int',
     min: 0,
@@ -231,7 +232,7 @@ export const configFields: readonly Field[] = [
       "how long a node reuses a session it checked, while the account's revision in the key-value store is unchanged (every change to the account, its sessions, phones or devices moves it, so a revoked session fails on its next request on every node); 0 turns the cache off. Used with REDIS_URL or the embedded database; off for PostgreSQL without Redis, where another process could change the database unseen",
   },
   {
-    key: 'sessionCache.entries',
+    key: 'sessionCacheEntries',
     env: 'SESSION_CACHE_ENTRIES',
     kind: 'int',
     min: 1,

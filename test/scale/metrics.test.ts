@@ -112,4 +112,19 @@ describe('flow metrics', () => {
     }
     assert.equal(await metric('twostep_connected_devices'), connected, 'the socket closed: the gauge falls back');
   });
+
+  test('session checks count where they were answered: two from the database, then from the cache', async () => {
+    const account = await createVerifiedAccount(t);
+    const token = (await signIn(account.email, account.password)).json().token as string;
+    const [misses, hits] = [
+      await metric('twostep_session_cache_total', { outcome: 'miss' }),
+      await metric('twostep_session_cache_total', { outcome: 'hit' }),
+    ];
+    for (let i = 0; i < 3; i += 1) {
+      const me = await t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(token) });
+      assert.equal(me.statusCode, 200, me.body);
+    }
+    assert.equal(await metric('twostep_session_cache_total', { outcome: 'miss' }), misses + 2);
+    assert.equal(await metric('twostep_session_cache_total', { outcome: 'hit' }), hits + 1);
+  });
 });
