@@ -81,9 +81,11 @@ export async function watchContext(context: BrowserContext): Promise<PageWatch> 
       const line = `request failed: ${request.url()} (${request.failure()?.errorText ?? 'unknown'})`;
       // A navigation that the server answers with an attachment becomes a download, and Chromium
       // reports the navigation itself as aborted: judged in problems(), once the download is known.
-      if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.isNavigationRequest())
-        aborted.push({ url: request.url(), line });
-      else record(line);
+      const abortedRequest = request.failure()?.errorText === 'net::ERR_ABORTED';
+      if (abortedRequest && request.isNavigationRequest()) aborted.push({ url: request.url(), line });
+      // A script's fetch still in flight when the page navigates away (the strength meter's check as
+      // the form is sent) is cancelled by the browser: nothing failed.
+      else if (!(abortedRequest && request.resourceType() === 'fetch')) record(line);
     });
     page.on('download', (download) => downloads.add(download.url()));
     page.on('response', (response) => {
