@@ -3,7 +3,8 @@
 // verifier: registration under a step-up, list with last use, removal (never the last factor), the
 // second step of sign-in and step-up without any send, a passkey sign-in without the password, and
 // what an attacker tries: a replayed assertion, another origin, another account's key, options made
-// for another challenge, a cloned key's counter, Apple's rules (two keys before they replace codes, six at most).
+// for another challenge, a cloned key's counter, Apple's rules (two keys before they count and replace codes,
+// six at most).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -426,6 +427,20 @@ describe('signing in with a passkey', () => {
 });
 
 describe("Apple's rules (SECURITY_KEY_RULES=apple)", () => {
+  test('a single key is no second step: the last phone stays until a second key is added', async () => {
+    const owner = await enrolTwoStep(apple);
+    const phones = await apple.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(owner.token) });
+    const phoneId = phones.json().phones[0].id as string;
+    const removePhone = () =>
+      apple.request({ method: 'DELETE', url: `/api/v1/phones/${phoneId}`, headers: bearer(owner.token) });
+    assert.equal((await registerKey(apple, owner.token, softKey({ origin: ORIGIN }))).statusCode, 201);
+    const refused = await removePhone();
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().error.code, 'TWO_STEP_LAST_FACTOR');
+    assert.equal((await registerKey(apple, owner.token, softKey({ origin: ORIGIN }))).statusCode, 201);
+    assert.equal((await removePhone()).statusCode, 204, 'two keys answer the second step');
+  });
+
   test('one key does not count yet; from the second, keys replace codes; six at most', async () => {
     const owner = await enrolTwoStep(apple);
     const keys = Array.from({ length: 7 }, () => softKey({ origin: ORIGIN }));
