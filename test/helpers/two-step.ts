@@ -109,3 +109,14 @@ export async function answer(
 export function otherCode(code: string): string {
   return String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0');
 }
+
+/** Turns two-step verification off with the session's recent verification, as the owner confirms it. */
+export async function turnTwoStepOff(t: TestApp, token: string): Promise<void> {
+  const off = await t.request({
+    method: 'POST',
+    url: '/api/v1/two-step/disable',
+    headers: bearer(token),
+    payload: { confirmed: true },
+  });
+  assert.equal(off.statusCode, 200, off.body);
+}

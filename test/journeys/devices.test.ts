@@ -9,6 +9,7 @@ import { createDeviceKeys, signNonce } from '../../src/device/keys.ts';
 import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
 import { connect, ownerWithTrustedDevice, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
+import { turnTwoStepOff } from '../helpers/two-step.ts';
 import { Browser } from '../security/support.ts';
 
 let t: TestApp & { baseUrl: string };
@@ -203,13 +204,7 @@ describe('trusted devices', () => {
   test('turning two-step verification off keeps the devices registered, trusted and connected', async () => {
     const { owner, device } = await ownerWithTrustedDevice(t, 'Kept phone');
     try {
-      const off = await t.request({
-        method: 'POST',
-        url: '/api/v1/two-step/disable',
-        headers: bearer(owner.token),
-        payload: { confirmed: true },
-      });
-      assert.equal(off.statusCode, 200, off.body);
+      await turnTwoStepOff(t, owner.token);
       const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(owner.token) });
       assert.deepEqual(
         listed.json().devices.map((d: { name: string; trusted: boolean }) => [d.name, d.trusted]),
@@ -328,13 +323,7 @@ describe('removing the last trusted device of a two-step account', () => {
     }
     const { owner, device, paired } = await ownerWithOnlyDevice();
     try {
-      const off = await t.request({
-        method: 'POST',
-        url: '/api/v1/two-step/disable',
-        headers: bearer(owner.token),
-        payload: { confirmed: true },
-      });
-      assert.equal(off.statusCode, 200, off.body);
+      await turnTwoStepOff(t, owner.token);
       assert.equal((await removeDevice(owner.token, paired.id)).statusCode, 204);
       assert.deepEqual(await deviceIds(owner.token), []);
     } finally {

@@ -18,6 +18,7 @@ import {
   sendCode,
   smsCode,
   type TwoStepAccount,
+  turnTwoStepOff,
   uniqueMobile,
 } from '../helpers/two-step.ts';
 
@@ -347,13 +348,7 @@ describe('protected changes need a recent two-step verification', () => {
       payload: { confirmed: false },
     });
     assert.equal(unconfirmed.json().error.code, 'ACKNOWLEDGEMENT_REQUIRED');
-    const off = await t.request({
-      method: 'POST',
-      url: '/api/v1/two-step/disable',
-      headers: bearer(account.token),
-      payload: { confirmed: true },
-    });
-    assert.equal(off.statusCode, 200);
+    await turnTwoStepOff(t, account.token);
     assert.match((await outboxFor(t, account.email))[0]?.subject ?? '', /turned off/);
     const signin = await t.request({
       method: 'POST',
@@ -410,13 +405,7 @@ describe('removing a trusted phone', () => {
     const second = await addTrustedPhone(t, account.token);
     assert.equal((await remove(account.token, first)).statusCode, 204);
     assert.equal((await remove(account.token, second.id)).json().error.code, 'TWO_STEP_LAST_FACTOR');
-    const off = await t.request({
-      method: 'POST',
-      url: '/api/v1/two-step/disable',
-      headers: bearer(account.token),
-      payload: { confirmed: true },
-    });
-    assert.equal(off.statusCode, 200, off.body);
+    await turnTwoStepOff(t, account.token);
     assert.equal((await remove(account.token, second.id)).statusCode, 204);
     assert.deepEqual(await phoneIds(account.token), []);
   });
