@@ -15,7 +15,7 @@ import type { Authenticator } from '../store/authenticators.ts';
 import { AUTHENTICATOR_SEAL_PURPOSE, claimAuthenticatorCode } from './authenticator-codes.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
-import { keepsAnotherSecondStep } from './second-steps.ts';
+import { assertKeepsSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -173,14 +173,9 @@ export async function removeAuthenticator(
   const accountId = auth.account.id;
   const app = await services.store.authenticators.find(accountId, id);
   if (!app) throw new AppError('NOT_FOUND');
-  if (
-    auth.account.two_step_enabled_at &&
-    app.confirmedAt &&
-    !(await keepsAnotherSecondStep(services, accountId, { authenticatorId: id }))
-  )
-    throw new AppError('TWO_STEP_LAST_FACTOR');
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
+    await assertKeepsSecondStep(services, tx, accountId, { authenticatorId: id });
     if (!(await tx.authenticators.remove(accountId, id, now))) throw new AppError('NOT_FOUND');
     await tx.audit.record({
       accountId,

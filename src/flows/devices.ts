@@ -18,6 +18,7 @@ import { assertMaySendCode } from './channels/send-limits.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { sendSecurityEmail } from './not-me.ts';
 import type { RequestOrigin } from './request-origin.ts';
+import { assertKeepsSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -171,6 +172,7 @@ export async function removeDevice(
   const device = await ownDevice(services, account.id, deviceId);
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
+    await assertKeepsSecondStep(services, tx, account.id, { deviceId });
     if (!(await tx.devices.remove(account.id, deviceId, now))) throw new AppError('NOT_FOUND');
     await tx.audit.record({
       accountId: account.id,

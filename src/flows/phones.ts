@@ -14,6 +14,7 @@ import { assertMaySendCode, assertMaySendSms } from './channels/send-limits.ts';
 import { sendSmsCode } from './channels/sms-channel.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
+import { assertKeepsSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
@@ -140,6 +141,7 @@ export async function removePhone(
   const phone = await services.store.phones.find(phoneId);
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
+    await assertKeepsSecondStep(services, tx, auth.account.id, { phoneId });
     if (!(await tx.phones.remove(auth.account.id, phoneId, now))) throw new AppError('NOT_FOUND');
     await tx.audit.record({
       accountId: auth.account.id,

@@ -10,7 +10,7 @@ import { securityKeyLimits } from '../core/security-key-policy.ts';
 import type { SecurityKey } from '../store/security-keys.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
-import { keepsAnotherSecondStep } from './second-steps.ts';
+import { assertKeepsSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 import { registrationOptions, verifyRegistration } from './webauthn-ceremony.ts';
@@ -97,10 +97,9 @@ export async function removeSecurityKey(
   const accountId = auth.account.id;
   const keys = await services.store.securityKeys.listForAccount(accountId);
   if (!keys.some((k) => k.id === id)) throw new AppError('NOT_FOUND');
-  if (auth.account.two_step_enabled_at && !(await keepsAnotherSecondStep(services, accountId, { securityKeyId: id })))
-    throw new AppError('TWO_STEP_LAST_FACTOR');
   const now = services.clock.now();
   const name = await services.store.transaction(async (tx) => {
+    await assertKeepsSecondStep(services, tx, accountId, { securityKeyId: id });
     const removed = await tx.securityKeys.remove(accountId, id, now);
     if (removed === undefined) throw new AppError('NOT_FOUND');
     await tx.audit.record({

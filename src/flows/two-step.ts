@@ -167,6 +167,11 @@ export async function enableTwoStep(
   if (!acknowledged) throw new AppError('ACKNOWLEDGEMENT_REQUIRED');
   const now = services.clock.now();
   await services.store.transaction(async (tx) => {
+    // Under the account's row lock, as every removal of a factor (second-steps.ts): a factor removed
+    // while 2SV was still off, between the check above and now, is seen here.
+    const locked = await tx.accounts.lockForUpdate(account.id);
+    if (!locked || locked.two_step_enabled_at) throw new AppError('TWO_STEP_ALREADY_ON');
+    if (!(await twoStepStatus({ ...services, store: tx }, locked)).ready) throw new AppError('TWO_STEP_NOT_READY');
     await tx.accounts.enableTwoStep(account.id, now);
     // Enrolment proved the second factor just now: this session counts as verified.
     await tx.sessions.markTwoStepVerified(auth.account.id, auth.session.id, now);

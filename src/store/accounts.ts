@@ -38,6 +38,11 @@ export interface AccountStore {
   replaceUnconfirmed(account: Account, createdBefore: Date): Promise<boolean>;
   findByEmail(email: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
+  /**
+   * Inside a transaction: takes the account's row lock (held until the transaction ends) and returns
+   * the row as it is once the lock is held, so changes that must see each other run one after the other.
+   */
+  lockForUpdate(id: string): Promise<Account | undefined>;
   markEmailVerified(id: string, at: Date): Promise<void>;
   changePassword(id: string, passwordHash: string, at: Date): Promise<void>;
   /** A stronger hash of the same password (policy grew); not a password change. */
@@ -92,6 +97,7 @@ export function accountStore(db: Db): AccountStore {
     },
     findByEmail: (email) => db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst(),
     findById: (id) => db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst(),
+    lockForUpdate: (id) => db.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
     async markEmailVerified(id, at) {
       await db.updateTable('accounts').set({ email_verified_at: at, updated_at: at }).where('id', '=', id).execute();
     },

@@ -2,7 +2,9 @@
 // the maximum holds under concurrent registrations. The signature counter only moves forward, in one
 // conditional UPDATE, so a cloned key replaying an old counter is refused; keys that keep no counter
 // (synced passkeys report 0) rely on the single-use ceremony challenge alone (flows/webauthn-ceremony.ts).
+// Both rules are key-rules.ts, shared with the staff members' keys.
 import type { Db } from './database.ts';
+import { type AddKeyResult, addKeyUnderOwnerLock, type KeyTable, recordKeyUse } from './key-rules.ts';
 
 export interface SecurityKey {
   id: string;
@@ -18,7 +20,7 @@ export interface SecurityKey {
 }
 
 export type NewSecurityKey = Omit<SecurityKey, 'lastUsedAt'>;
-export type AddSecurityKeyResult = 'added' | 'limit_reached' | 'already_registered';
+export type AddSecurityKeyResult = AddKeyResult;
 
 export interface SecurityKeyStore {
   add(key: NewSecurityKey, limits: { max: number }): Promise<AddSecurityKeyResult>;
@@ -76,45 +78,30 @@ const COLUMNS = [
   'last_used_at',
 ] as const;
 
+const TABLE: KeyTable = { keys: 'security_keys', owners: 'accounts', ownerColumn: 'account_id' };
+
 export function securityKeyStore(db: Db): SecurityKeyStore {
   const live = () => db.selectFrom('security_keys').select(COLUMNS).where('removed_at', 'is', null);
-  const add = async (tx: Db, key: NewSecurityKey, max: number): Promise<AddSecurityKeyResult> => {
-    // Serializes registrations of one account (PostgreSQL row lock; PGlite has one connection anyway).
-    await tx.selectFrom('accounts').select('id').where('id', '=', key.accountId).forUpdate().execute();
-    const existing = await tx
-      .selectFrom('security_keys')
-      .select(['id'])
-      .where('credential_id', '=', key.credentialId)
-      .executeTakeFirst();
-    if (existing) return 'already_registered';
-    const count = await tx
-      .selectFrom('security_keys')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('account_id', '=', key.accountId)
-      .where('removed_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    if (Number(count.n) >= max) return 'limit_reached';
-    await tx
-      .insertInto('security_keys')
-      .values({
-        id: key.id,
-        account_id: key.accountId,
-        credential_id: key.credentialId,
-        public_key: key.publicKey,
-        sign_count: key.signCount,
-        transports: key.transports.join(','),
-        name: key.name,
-        passkey: key.passkey,
-        created_at: key.createdAt,
-        last_used_at: null,
-        removed_at: null,
-      })
-      .execute();
-    return 'added';
-  };
   return {
     async add(key, { max }) {
-      return db.isTransaction ? add(db, key, max) : db.transaction().execute((trx) => add(trx, key, max));
+      return addKeyUnderOwnerLock(db, TABLE, { ownerId: key.accountId, credentialId: key.credentialId }, max, (tx) =>
+        tx
+          .insertInto('security_keys')
+          .values({
+            id: key.id,
+            account_id: key.accountId,
+            credential_id: key.credentialId,
+            public_key: key.publicKey,
+            sign_count: key.signCount,
+            transports: key.transports.join(','),
+            name: key.name,
+            passkey: key.passkey,
+            created_at: key.createdAt,
+            last_used_at: null,
+            removed_at: null,
+          })
+          .execute(),
+      );
     },
     async listForAccount(accountId) {
       const rows = await live().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
@@ -124,18 +111,7 @@ export function securityKeyStore(db: Db): SecurityKeyStore {
       const row = await live().where('credential_id', '=', credentialId).executeTakeFirst();
       return row ? fromRow(row) : undefined;
     },
-    async recordUse(id, signCount, at) {
-      const result = await db
-        .updateTable('security_keys')
-        .set({ sign_count: signCount, last_used_at: at })
-        .where('id', '=', id)
-        .where('removed_at', 'is', null)
-        // WebAuthn §6.1.1: a counter that does not grow means a cloned authenticator, unless the
-        // authenticator keeps none (0 then and now).
-        .where('sign_count', signCount === 0 ? '=' : '<', signCount)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+    recordUse: (id, signCount, at) => recordKeyUse(db, TABLE.keys, { id, signCount, at }),
     async remove(accountId, id, at) {
       const row = await db
         .updateTable('security_keys')

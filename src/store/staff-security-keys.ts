@@ -2,8 +2,9 @@
 // staff are apart from accounts. The same rules: additions serialized per member so the maximum holds,
 // credential ids unique, and the signature counter only moves forward in one conditional UPDATE (a
 // cloned key replaying an old counter is refused; keys that keep no counter report 0 and rely on the
-// single-use ceremony challenge alone).
+// single-use ceremony challenge alone), from key-rules.ts.
 import type { Db } from './database.ts';
+import { type AddKeyResult, addKeyUnderOwnerLock, type KeyTable, recordKeyUse } from './key-rules.ts';
 
 export interface StaffSecurityKey {
   id: string;
@@ -18,7 +19,7 @@ export interface StaffSecurityKey {
 }
 
 export type NewStaffSecurityKey = Omit<StaffSecurityKey, 'lastUsedAt'>;
-export type AddStaffSecurityKeyResult = 'added' | 'limit_reached' | 'already_registered';
+export type AddStaffSecurityKeyResult = AddKeyResult;
 
 export interface StaffSecurityKeyStore {
   add(key: NewStaffSecurityKey, limits: { max: number }): Promise<AddStaffSecurityKeyResult>;
@@ -71,43 +72,28 @@ const COLUMNS = [
   'last_used_at',
 ] as const;
 
+const TABLE: KeyTable = { keys: 'staff_security_keys', owners: 'staff', ownerColumn: 'staff_id' };
+
 export function staffSecurityKeyStore(db: Db): StaffSecurityKeyStore {
-  const add = async (tx: Db, key: NewStaffSecurityKey, max: number): Promise<AddStaffSecurityKeyResult> => {
-    // Serializes registrations of one member (PostgreSQL row lock; PGlite has one connection anyway).
-    await tx.selectFrom('staff').select('id').where('id', '=', key.staffId).forUpdate().execute();
-    const existing = await tx
-      .selectFrom('staff_security_keys')
-      .select(['id'])
-      .where('credential_id', '=', key.credentialId)
-      .executeTakeFirst();
-    if (existing) return 'already_registered';
-    const count = await tx
-      .selectFrom('staff_security_keys')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('staff_id', '=', key.staffId)
-      .where('removed_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    if (Number(count.n) >= max) return 'limit_reached';
-    await tx
-      .insertInto('staff_security_keys')
-      .values({
-        id: key.id,
-        staff_id: key.staffId,
-        credential_id: key.credentialId,
-        public_key: key.publicKey,
-        sign_count: key.signCount,
-        transports: key.transports.join(','),
-        name: key.name,
-        created_at: key.createdAt,
-        last_used_at: null,
-        removed_at: null,
-      })
-      .execute();
-    return 'added';
-  };
   return {
     async add(key, { max }) {
-      return db.isTransaction ? add(db, key, max) : db.transaction().execute((trx) => add(trx, key, max));
+      return addKeyUnderOwnerLock(db, TABLE, { ownerId: key.staffId, credentialId: key.credentialId }, max, (tx) =>
+        tx
+          .insertInto('staff_security_keys')
+          .values({
+            id: key.id,
+            staff_id: key.staffId,
+            credential_id: key.credentialId,
+            public_key: key.publicKey,
+            sign_count: key.signCount,
+            transports: key.transports.join(','),
+            name: key.name,
+            created_at: key.createdAt,
+            last_used_at: null,
+            removed_at: null,
+          })
+          .execute(),
+      );
     },
     async listForStaff(staffId) {
       const rows = await db
@@ -120,18 +106,7 @@ export function staffSecurityKeyStore(db: Db): StaffSecurityKeyStore {
         .execute();
       return rows.map(fromRow);
     },
-    async recordUse(id, signCount, at) {
-      const result = await db
-        .updateTable('staff_security_keys')
-        .set({ sign_count: signCount, last_used_at: at })
-        .where('id', '=', id)
-        .where('removed_at', 'is', null)
-        // WebAuthn §6.1.1: a counter that does not grow means a cloned authenticator, unless the
-        // authenticator keeps none (0 then and now).
-        .where('sign_count', signCount === 0 ? '=' : '<', signCount)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
+    recordUse: (id, signCount, at) => recordKeyUse(db, TABLE.keys, { id, signCount, at }),
     async remove(staffId, id, at) {
       const row = await db
         .updateTable('staff_security_keys')

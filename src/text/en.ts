@@ -261,7 +261,7 @@ export const en = {
   'error.RECOVERY_KEY_MISTYPED': 'That recovery key has a typo: check each character.',
   'error.RECOVERY_KEY_WRONG': 'That is not your recovery key.',
   'error.TWO_STEP_LAST_FACTOR':
-    'This is the last way to receive a verification code. Add another trusted device, phone number or authenticator app first, or turn two-step verification off.',
+    'This is the last way to receive a verification code. Add another trusted device, phone number, authenticator app or security key first, or turn two-step verification off.',
   'error.PUSH_LIMIT_REACHED':
     'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
   'error.SMS_LIMIT_REACHED':

@@ -267,7 +267,7 @@ export const nl: Record<TextId, string> = {
   'error.RECOVERY_KEY_MISTYPED': 'Die herstelsleutel bevat een typfout: controleer elk teken.',
   'error.RECOVERY_KEY_WRONG': 'Dat is niet uw herstelsleutel.',
   'error.TWO_STEP_LAST_FACTOR':
-    'Dit is de laatste manier om een verificatiecode te ontvangen. Voeg eerst een ander vertrouwd apparaat, telefoonnummer of een authenticator-app toe, of zet verificatie in twee stappen uit.',
+    'Dit is de laatste manier om een verificatiecode te ontvangen. Voeg eerst een ander vertrouwd apparaat, telefoonnummer, een authenticator-app of een beveiligingssleutel toe, of zet verificatie in twee stappen uit.',
   'error.PUSH_LIMIT_REACHED':
     'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
   'error.SMS_LIMIT_REACHED':

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { pairDevice } from '../helpers/devices.ts';
 import { bearer } from '../helpers/journeys.ts';
+import { registerSoftKey } from '../helpers/security-keys.ts';
 import { createTestStaff, staffBrowser, staffToken, type TestStaff } from '../helpers/staff.ts';
 import { enrolTwoStep } from '../helpers/two-step.ts';
-import { softKey } from '../helpers/webauthn.ts';
 
 let t: TestApp;
 let agent: TestStaff;
@@ -90,19 +90,7 @@ describe('the profile support sees', () => {
 
   test('lists security keys and passkeys by name and counts authenticator apps, never a key', async () => {
     const owner = await enrolTwoStep(t);
-    const key = softKey({ origin: 'http://localhost:3000', discoverable: true });
-    const options = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys/options',
-      headers: bearer(owner.token),
-    });
-    const added = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys',
-      headers: bearer(owner.token),
-      payload: { name: 'Blue key', credential: key.register(options.json().options) },
-    });
-    assert.equal(added.statusCode, 201, added.body);
+    await registerSoftKey(t, owner.token, { key: { discoverable: true } });
     const account = await t.app.services.store.accounts.findByEmail(owner.email);
     assert.ok(account);
     const [stored] = await t.app.services.store.securityKeys.listForAccount(account.id);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer } from '../helpers/journeys.ts';
+import { registerSoftKey } from '../helpers/security-keys.ts';
 import {
   consoleSession,
   createTestStaff,
@@ -199,19 +200,7 @@ describe('signing in to the console with a security key', () => {
     const browser = await staffBrowser(t, staff);
     assert.equal((await addKey(browser, softKey({ origin }))).statusCode, 303);
     const customer = await enrolTwoStep(t);
-    const customerKey = softKey({ origin });
-    const options = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys/options',
-      headers: bearer(customer.token),
-    });
-    const registered = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys',
-      headers: bearer(customer.token),
-      payload: { name: 'Customer key', credential: customerKey.register(options.json().options) },
-    });
-    assert.equal(registered.statusCode, 201, registered.body);
+    const { key: customerKey } = await registerSoftKey(t, customer.token, { name: 'Customer key' });
     const attempt = await afterPassword(staff);
     const refused = await answerWithKey(attempt.browser, customerKey.authenticate(keyOptions(attempt.page)));
     assert.equal(refused.statusCode, 400);

@@ -23,25 +23,31 @@ export interface TwoStepAccount extends SignUpFields {
   token: string;
 }
 
-/** Signs up, verifies a phone by SMS, confirms a recovery key and turns two-step verification on. */
-export async function enrolTwoStep(t: TestApp, overrides: Partial<SignUpFields> = {}): Promise<TwoStepAccount> {
-  const fields = await createVerifiedAccount(t, overrides);
-  const token = await signInToken(t, fields.email, fields.password);
-  const phone = uniqueMobile();
+/** Adds a new number and answers the code texted to it: a trusted phone of the session's account. */
+export async function addTrustedPhone(t: TestApp, token: string): Promise<{ id: string; number: string }> {
+  const number = uniqueMobile();
   const added = await t.request({
     method: 'POST',
     url: '/api/v1/phones',
     headers: bearer(token),
-    payload: { number: phone },
+    payload: { number },
   });
   assert.equal(added.statusCode, 202, added.body);
   const verified = await t.request({
     method: 'POST',
     url: `/api/v1/challenges/${added.json().challenge.id}/verify`,
     headers: bearer(token),
-    payload: { code: await smsCode(t, phone) },
+    payload: { code: await smsCode(t, number) },
   });
   assert.equal(verified.statusCode, 200, verified.body);
+  return { id: added.json().phone.id, number };
+}
+
+/** Signs up, verifies a phone by SMS, confirms a recovery key and turns two-step verification on. */
+export async function enrolTwoStep(t: TestApp, overrides: Partial<SignUpFields> = {}): Promise<TwoStepAccount> {
+  const fields = await createVerifiedAccount(t, overrides);
+  const token = await signInToken(t, fields.email, fields.password);
+  const phone = (await addTrustedPhone(t, token)).number;
   const created = await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) });
   assert.equal(created.statusCode, 201, created.body);
   const recoveryKey = created.json().recoveryKey as string;
@@ -102,4 +108,15 @@ export async function answer(
 /** A code that is certainly not `code`. */
 export function otherCode(code: string): string {
   return String((Number(code) + 1) % 10 ** code.length).padStart(code.length, '0');
+}
+
+/** Turns two-step verification off with the session's recent verification, as the owner confirms it. */
+export async function turnTwoStepOff(t: TestApp, token: string): Promise<void> {
+  const off = await t.request({
+    method: 'POST',
+    url: '/api/v1/two-step/disable',
+    headers: bearer(token),
+    payload: { confirmed: true },
+  });
+  assert.equal(off.statusCode, 200, off.body);
 }

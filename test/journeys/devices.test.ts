@@ -1,5 +1,6 @@
 // SPEC §3.5–3.6 and docs/device-protocol.md: pair a device, verify it with a pushed code, receive
-// codes live and after reconnecting, "This wasn't me", removal closes the connection; and what an
+// codes live and after reconnecting, "This wasn't me", removal closes the connection, the last trusted
+// device of a two-step account stays (API, portal, the device itself, raced); and what an
 // attacker tries: a forged signature, a replayed authentication, someone else's challenge, a used code.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +9,8 @@ import { createDeviceKeys, signNonce } from '../../src/device/keys.ts';
 import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
 import { connect, ownerWithTrustedDevice, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
+import { turnTwoStepOff } from '../helpers/two-step.ts';
+import { Browser } from '../security/support.ts';
 
 let t: TestApp & { baseUrl: string };
 before(async () => {
@@ -201,13 +204,7 @@ describe('trusted devices', () => {
   test('turning two-step verification off keeps the devices registered, trusted and connected', async () => {
     const { owner, device } = await ownerWithTrustedDevice(t, 'Kept phone');
     try {
-      const off = await t.request({
-        method: 'POST',
-        url: '/api/v1/two-step/disable',
-        headers: bearer(owner.token),
-        payload: { confirmed: true },
-      });
-      assert.equal(off.statusCode, 200, off.body);
+      await turnTwoStepOff(t, owner.token);
       const listed = await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(owner.token) });
       assert.deepEqual(
         listed.json().devices.map((d: { name: string; trusted: boolean }) => [d.name, d.trusted]),
@@ -223,6 +220,112 @@ describe('trusted devices', () => {
       const deviceId = listed.json().devices[0].id as string;
       const challengeId = await startVerification(owner.token, deviceId);
       await device.next((m) => m.type === 'code' && m.challengeId === challengeId);
+    } finally {
+      device.connection.close();
+    }
+  });
+});
+
+describe('removing the last trusted device of a two-step account', () => {
+  const phoneIds = async (token: string): Promise<string[]> =>
+    (await t.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) }))
+      .json()
+      .phones.map((p: { id: string }) => p.id);
+  const removePhone = (token: string, id: string) =>
+    t.request({ method: 'DELETE', url: `/api/v1/phones/${id}`, headers: bearer(token) });
+  const removeDevice = (token: string, id: string) =>
+    t.request({ method: 'DELETE', url: `/api/v1/devices/${id}`, headers: bearer(token) });
+  const deviceIds = async (token: string): Promise<string[]> =>
+    (await t.request({ method: 'GET', url: '/api/v1/devices', headers: bearer(token) }))
+      .json()
+      .devices.map((d: { id: string }) => d.id);
+
+  /** A two-step account whose only second step is one trusted, connected device (its phone removed). */
+  async function ownerWithOnlyDevice() {
+    const owned = await ownerWithTrustedDevice(t, 'Only phone');
+    const [phone] = await phoneIds(owned.owner.token);
+    assert.ok(phone);
+    assert.equal((await removePhone(owned.owner.token, phone)).statusCode, 204, 'the device still answers');
+    return owned;
+  }
+
+  test('the API refuses with 409 TWO_STEP_LAST_FACTOR, the device stays trusted and connected', async () => {
+    const { owner, device, paired } = await ownerWithOnlyDevice();
+    try {
+      const refused = await removeDevice(owner.token, paired.id);
+      assert.equal(refused.statusCode, 409);
+      assert.deepEqual(Object.keys(refused.json()), ['error']);
+      assert.equal(refused.json().error.code, 'TWO_STEP_LAST_FACTOR');
+      assert.deepEqual(await deviceIds(owner.token), [paired.id]);
+      // The device asking to forget itself is refused the same way.
+      const forget = await t.request({
+        method: 'POST',
+        url: '/api/v1/devices/self/forget',
+        headers: { authorization: `Device ${paired.credential}` },
+      });
+      assert.equal(forget.statusCode, 409);
+      assert.equal(forget.json().error.code, 'TWO_STEP_LAST_FACTOR');
+      assert.deepEqual(await deviceIds(owner.token), [paired.id]);
+      // Still trusted and connected: a code pushed now reaches it.
+      const challengeId = await startVerification(owner.token, paired.id);
+      await device.next((m) => m.type === 'code' && m.challengeId === challengeId);
+      assert.ok(
+        !(await outboxFor(t, owner.email)).some((m) => m.subject === 'A trusted device was removed from your account'),
+      );
+    } finally {
+      device.connection.close();
+    }
+  });
+
+  test('the portal shows why on the removal page, in English and in Dutch', async () => {
+    const { owner, device, paired } = await ownerWithOnlyDevice();
+    try {
+      const browser = new Browser(t);
+      browser.cookies.set('twostep_session', owner.token);
+      const form = `/account/devices/${paired.id}/remove`;
+      const csrf = await browser.formToken(form);
+      const refused = await browser.postForm(form, { _csrf: csrf, return: form });
+      assert.equal(refused.statusCode, 409);
+      assert.match(refused.body, /role="alert">This is the last way to receive a verification code\. Add another/);
+      assert.match(refused.body, new RegExp(`action="${form}"`), 'the removal form is shown again');
+      browser.cookies.set('twostep_lang', 'nl');
+      const dutch = await browser.postForm(form, { _csrf: csrf, return: form });
+      assert.equal(dutch.statusCode, 409);
+      assert.match(dutch.body, /role="alert">Dit is de laatste manier om een verificatiecode te ontvangen\./);
+      assert.deepEqual(await deviceIds(owner.token), [paired.id]);
+    } finally {
+      device.connection.close();
+    }
+  });
+
+  test('the phone and the device removed at the same time: exactly one goes', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { owner, device, paired } = await ownerWithTrustedDevice(t, `Raced phone ${round}`);
+      try {
+        const [phone] = await phoneIds(owner.token);
+        assert.ok(phone);
+        const answers = await Promise.all([removePhone(owner.token, phone), removeDevice(owner.token, paired.id)]);
+        assert.deepEqual(answers.map((a) => a.statusCode).sort(), [204, 409], answers.map((a) => a.body).join(' '));
+        assert.equal(answers.find((a) => a.statusCode === 409)?.json().error.code, 'TWO_STEP_LAST_FACTOR');
+        assert.equal((await phoneIds(owner.token)).length + (await deviceIds(owner.token)).length, 1);
+      } finally {
+        device.connection.close();
+      }
+    }
+  });
+
+  test('allowed while a trusted phone remains, and once two-step verification is off', async () => {
+    const kept = await ownerWithTrustedDevice(t, 'Spare phone');
+    try {
+      assert.equal((await removeDevice(kept.owner.token, kept.paired.id)).statusCode, 204, 'the phone remains');
+    } finally {
+      kept.device.connection.close();
+    }
+    const { owner, device, paired } = await ownerWithOnlyDevice();
+    try {
+      await turnTwoStepOff(t, owner.token);
+      assert.equal((await removeDevice(owner.token, paired.id)).statusCode, 204);
+      assert.deepEqual(await deviceIds(owner.token), []);
     } finally {
       device.connection.close();
     }

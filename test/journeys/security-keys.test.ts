@@ -3,12 +3,14 @@
 // verifier: registration under a step-up, list with last use, removal (never the last factor), the
 // second step of sign-in and step-up without any send, a passkey sign-in without the password, and
 // what an attacker tries: a replayed assertion, another origin, another account's key, options made
-// for another challenge, a cloned key's counter, Apple's rules (two keys before they replace codes, six at most).
+// for another challenge, a cloned key's counter, Apple's rules (two keys before they count and replace codes,
+// six at most).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import { startRecovery } from '../helpers/recovery.ts';
+import { postSoftKey } from '../helpers/security-keys.ts';
 import { answer, enrolTwoStep, passwordStep, sendCode, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
 import { type SoftKey, type SoftKeyOptions, softKey } from '../helpers/webauthn.ts';
 
@@ -27,21 +29,10 @@ after(async () => {
   await t.close();
 });
 
-async function registerKey(app: TestApp, token: string, key: SoftKey, name = 'Blue key') {
-  const options = await app.request({ method: 'POST', url: '/api/v1/security-keys/options', headers: bearer(token) });
-  assert.equal(options.statusCode, 200, options.body);
-  return app.request({
-    method: 'POST',
-    url: '/api/v1/security-keys',
-    headers: bearer(token),
-    payload: { name, credential: key.register(options.json().options) },
-  });
-}
-
 async function accountWithKey(app: TestApp = t, settings: Partial<SoftKeyOptions> = {}) {
   const owner = await enrolTwoStep(app);
   const key = softKey({ origin: ORIGIN, ...settings });
-  const added = await registerKey(app, owner.token, key);
+  const added = await postSoftKey(app, owner.token, key);
   assert.equal(added.statusCode, 201, added.body);
   return { owner, key, keyId: added.json().securityKey.id as string };
 }
@@ -125,7 +116,7 @@ describe('registering a security key', () => {
     const replay = await post(good);
     assert.equal(replay.statusCode, 400);
     assert.equal(replay.json().error.code, 'SECURITY_KEY_REJECTED');
-    const again = await registerKey(t, owner.token, key);
+    const again = await postSoftKey(t, owner.token, key);
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().error.code, 'SECURITY_KEY_ALREADY_REGISTERED');
   });
@@ -315,7 +306,7 @@ describe('a security key as the only second step', () => {
     const fields = await createVerifiedAccount(t);
     const token = await signInToken(t, fields.email, fields.password);
     const key = softKey({ origin: ORIGIN });
-    const added = await registerKey(t, token, key, 'Only key');
+    const added = await postSoftKey(t, token, key, 'Only key');
     assert.equal(added.statusCode, 201, added.body);
     const created = await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) });
     const steps = [
@@ -352,7 +343,7 @@ describe('removing a security key', () => {
   test('is a protected change, emails the owner, and never removes the last factor', async () => {
     const owner = await enrolTwoStep(t);
     const key = softKey({ origin: ORIGIN });
-    const keyId = (await registerKey(t, owner.token, key)).json().securityKey.id;
+    const keyId = (await postSoftKey(t, owner.token, key)).json().securityKey.id;
     const removed = await t.request({
       method: 'DELETE',
       url: `/api/v1/security-keys/${keyId}`,
@@ -426,17 +417,31 @@ describe('signing in with a passkey', () => {
 });
 
 describe("Apple's rules (SECURITY_KEY_RULES=apple)", () => {
+  test('a single key is no second step: the last phone stays until a second key is added', async () => {
+    const owner = await enrolTwoStep(apple);
+    const phones = await apple.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(owner.token) });
+    const phoneId = phones.json().phones[0].id as string;
+    const removePhone = () =>
+      apple.request({ method: 'DELETE', url: `/api/v1/phones/${phoneId}`, headers: bearer(owner.token) });
+    assert.equal((await postSoftKey(apple, owner.token, softKey({ origin: ORIGIN }))).statusCode, 201);
+    const refused = await removePhone();
+    assert.equal(refused.statusCode, 409);
+    assert.equal(refused.json().error.code, 'TWO_STEP_LAST_FACTOR');
+    assert.equal((await postSoftKey(apple, owner.token, softKey({ origin: ORIGIN }))).statusCode, 201);
+    assert.equal((await removePhone()).statusCode, 204, 'two keys answer the second step');
+  });
+
   test('one key does not count yet; from the second, keys replace codes; six at most', async () => {
     const owner = await enrolTwoStep(apple);
     const keys = Array.from({ length: 7 }, () => softKey({ origin: ORIGIN }));
-    assert.equal((await registerKey(apple, owner.token, keys[0] as SoftKey)).statusCode, 201);
+    assert.equal((await postSoftKey(apple, owner.token, keys[0] as SoftKey)).statusCode, 201);
     const withOne = await signInChallenge(apple, owner);
     assert.deepEqual(
       withOne.channels.map((c) => c.type),
       ['sms'],
       'a single key is not offered',
     );
-    assert.equal((await registerKey(apple, owner.token, keys[1] as SoftKey)).statusCode, 201);
+    assert.equal((await postSoftKey(apple, owner.token, keys[1] as SoftKey)).statusCode, 201);
     const withTwo = await signInChallenge(apple, owner);
     assert.deepEqual(
       withTwo.channels.map((c) => c.type),
@@ -451,7 +456,7 @@ describe("Apple's rules (SECURITY_KEY_RULES=apple)", () => {
     const options = (await keyOptions(apple, withTwo.id)).json().options;
     const signedIn = await answerWithKey(apple, withTwo.id, (keys[1] as SoftKey).authenticate(options));
     assert.equal(signedIn.statusCode, 200, signedIn.body);
-    for (const key of keys.slice(2, 6)) assert.equal((await registerKey(apple, owner.token, key)).statusCode, 201);
+    for (const key of keys.slice(2, 6)) assert.equal((await postSoftKey(apple, owner.token, key)).statusCode, 201);
     const seventh = await apple.request({
       method: 'POST',
       url: '/api/v1/security-keys/options',

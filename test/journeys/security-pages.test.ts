@@ -1,12 +1,20 @@
 // Password & Security on an account WITH two-step verification on (SPEC §3.3, §3.4, §3.7): the portal
-// adds, verifies and removes trusted phone numbers and replaces a lost recovery key, each a protected
-// change through the step-up page, which comes back to the form. Driven as a browser would.
+// adds, verifies and removes trusted phone numbers (never the last second step) and replaces a lost
+// recovery key, each a protected change through the step-up page, which comes back to the form.
+// Driven as a browser would.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import { startRecovery } from '../helpers/recovery.ts';
-import { enrolTwoStep, otherCode, smsCode, type TwoStepAccount, uniqueMobile } from '../helpers/two-step.ts';
+import {
+  addTrustedPhone,
+  enrolTwoStep,
+  otherCode,
+  smsCode,
+  type TwoStepAccount,
+  uniqueMobile,
+} from '../helpers/two-step.ts';
 import { Browser } from '../security/support.ts';
 
 let t: TestApp;
@@ -18,8 +26,16 @@ after(() => t.close());
 const STALE = 10 * 60_000 + 1000;
 
 /** A two-step account whose session is older than the recent-verification window, in a browser. */
-async function staleBrowser(): Promise<{ account: TwoStepAccount; browser: Browser; csrf: string }> {
+async function staleBrowser(
+  options: { secondPhone?: boolean } = {},
+): Promise<{ account: TwoStepAccount; browser: Browser; csrf: string }> {
   const account = await enrolTwoStep(t);
+  if (options.secondPhone) {
+    // Added while the session is still fresh, a second later: the enrolled phone stays first in every
+    // list, so the step-up texts it.
+    t.clock.advance(1000);
+    await addTrustedPhone(t, account.token);
+  }
   const browser = new Browser(t);
   browser.cookies.set('twostep_session', account.token);
   const csrf = await browser.formToken('/account');
@@ -100,9 +116,10 @@ describe('trusted phone numbers on a two-step account', () => {
   });
 
   test('removing one is a protected change that comes back to the removal page', async () => {
-    const { account, browser, csrf } = await staleBrowser();
-    const [phone] = await apiPhones(account);
-    assert.ok(phone);
+    // Two trusted phones: the last one of a two-step account is never removed (the test below).
+    const { account, browser, csrf } = await staleBrowser({ secondPhone: true });
+    const [phone, other] = await apiPhones(account);
+    assert.ok(phone && other);
     const confirmPage = `/account/phones/${phone.id}/remove`;
     const page = await browser.get(confirmPage);
     assert.equal(page.statusCode, 200);
@@ -110,14 +127,36 @@ describe('trusted phone numbers on a two-step account', () => {
     const refused = await browser.postForm(confirmPage, { _csrf: csrf, return: confirmPage });
     assert.equal(refused.statusCode, 303);
     assert.equal(refused.headers.location, `/account/verify?return=${encodeURIComponent(confirmPage)}`);
-    assert.equal((await apiPhones(account)).length, 1, 'nothing removed without the code');
+    assert.equal((await apiPhones(account)).length, 2, 'nothing removed without the code');
     const done = await stepUp(browser, csrf, account.phone, refused.headers.location as string);
     assert.equal(done.headers.location, confirmPage);
     const removed = await browser.postForm(confirmPage, { _csrf: csrf, return: confirmPage });
     assert.equal(removed.statusCode, 303);
     assert.equal(removed.headers.location, '/account?saved=phone-removed#phones');
-    assert.deepEqual(await apiPhones(account), []);
+    assert.deepEqual(await apiPhones(account), [other]);
     assert.match((await browser.get('/account?saved=phone-removed')).body, /The phone number was removed\./);
+  });
+
+  test('the last trusted phone stays: the removal page says why, in English and in Dutch', async () => {
+    const account = await enrolTwoStep(t);
+    const browser = new Browser(t);
+    browser.cookies.set('twostep_session', account.token);
+    const [phone] = await apiPhones(account);
+    assert.ok(phone);
+    const form = `/account/phones/${phone.id}/remove`;
+    const csrf = await browser.formToken(form);
+    const refused = await browser.postForm(form, { _csrf: csrf, return: form });
+    assert.equal(refused.statusCode, 409);
+    assert.match(
+      refused.body,
+      /role="alert">This is the last way to receive a verification code\. Add another trusted device, phone number, authenticator app or security key first, or turn two-step verification off\./,
+    );
+    assert.match(refused.body, new RegExp(`action="${form}"`), 'the removal form is shown again');
+    browser.cookies.set('twostep_lang', 'nl');
+    const dutch = await browser.postForm(form, { _csrf: csrf, return: form });
+    assert.equal(dutch.statusCode, 409);
+    assert.match(dutch.body, /role="alert">Dit is de laatste manier om een verificatiecode te ontvangen\./);
+    assert.deepEqual(await apiPhones(account), [phone]);
   });
 
   test("another account's phone or challenge is not found", async () => {

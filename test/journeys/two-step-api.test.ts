@@ -10,6 +10,7 @@ import { sendEndedWaitingNotices } from '../../src/flows/two-step.ts';
 import { GOOD_PASSWORD, startTestApp, type TestApp } from '../helpers/app.ts';
 import { bearer, createVerifiedAccount, outboxFor, signInToken } from '../helpers/journeys.ts';
 import {
+  addTrustedPhone,
   answer,
   enrolTwoStep,
   otherCode,
@@ -17,6 +18,7 @@ import {
   sendCode,
   smsCode,
   type TwoStepAccount,
+  turnTwoStepOff,
   uniqueMobile,
 } from '../helpers/two-step.ts';
 
@@ -346,13 +348,7 @@ describe('protected changes need a recent two-step verification', () => {
       payload: { confirmed: false },
     });
     assert.equal(unconfirmed.json().error.code, 'ACKNOWLEDGEMENT_REQUIRED');
-    const off = await t.request({
-      method: 'POST',
-      url: '/api/v1/two-step/disable',
-      headers: bearer(account.token),
-      payload: { confirmed: true },
-    });
-    assert.equal(off.statusCode, 200);
+    await turnTwoStepOff(t, account.token);
     assert.match((await outboxFor(t, account.email))[0]?.subject ?? '', /turned off/);
     const signin = await t.request({
       method: 'POST',
@@ -365,6 +361,103 @@ describe('protected changes need a recent two-step verification', () => {
         .length,
       1,
     );
+  });
+});
+
+describe('removing a trusted phone', () => {
+  const remove = (token: string, id: string) =>
+    t.request({ method: 'DELETE', url: `/api/v1/phones/${id}`, headers: bearer(token) });
+  const phoneIds = async (token: string): Promise<string[]> =>
+    (await t.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) }))
+      .json()
+      .phones.map((p: { id: string }) => p.id);
+
+  test('the last trusted phone of a two-step account stays: 409 TWO_STEP_LAST_FACTOR, nothing removed', async () => {
+    const account = await enrolTwoStep(t);
+    const [only] = await phoneIds(account.token);
+    assert.ok(only);
+    const refused = await remove(account.token, only);
+    assert.equal(refused.statusCode, 409);
+    assert.deepEqual(Object.keys(refused.json()), ['error']);
+    assert.equal(refused.json().error.code, 'TWO_STEP_LAST_FACTOR');
+    assert.match(refused.json().error.message, /last way to receive a verification code/);
+    assert.deepEqual(await phoneIds(account.token), [only]);
+    assert.ok(
+      !(await outboxFor(t, account.email)).some((m) => m.subject === 'A trusted phone number was removed'),
+      'no removal notice for a removal that did not happen',
+    );
+    // An unverified number never counted: it can go, and the trusted one still stays.
+    const pending = await t.request({
+      method: 'POST',
+      url: '/api/v1/phones',
+      headers: bearer(account.token),
+      payload: { number: uniqueMobile() },
+    });
+    assert.equal(pending.statusCode, 202, pending.body);
+    assert.equal((await remove(account.token, pending.json().phone.id)).statusCode, 204);
+    assert.equal((await remove(account.token, only)).json().error.code, 'TWO_STEP_LAST_FACTOR');
+  });
+
+  test('with another trusted phone one can go; once two-step verification is off, the last one too', async () => {
+    const account = await enrolTwoStep(t);
+    const [first] = await phoneIds(account.token);
+    assert.ok(first);
+    const second = await addTrustedPhone(t, account.token);
+    assert.equal((await remove(account.token, first)).statusCode, 204);
+    assert.equal((await remove(account.token, second.id)).json().error.code, 'TWO_STEP_LAST_FACTOR');
+    await turnTwoStepOff(t, account.token);
+    assert.equal((await remove(account.token, second.id)).statusCode, 204);
+    assert.deepEqual(await phoneIds(account.token), []);
+  });
+
+  test('two phones removed at the same time: exactly one goes, the other is refused', async () => {
+    for (let round = 0; round < 5; round++) {
+      const account = await enrolTwoStep(t);
+      const [first] = await phoneIds(account.token);
+      assert.ok(first);
+      const second = await addTrustedPhone(t, account.token);
+      const answers = await Promise.all([remove(account.token, first), remove(account.token, second.id)]);
+      assert.deepEqual(answers.map((a) => a.statusCode).sort(), [204, 409], answers.map((a) => a.body).join(' '));
+      assert.equal(answers.find((a) => a.statusCode === 409)?.json().error.code, 'TWO_STEP_LAST_FACTOR');
+      assert.equal((await phoneIds(account.token)).length, 1);
+    }
+  });
+
+  test('turning it on while the only phone is removed: never on without a trusted factor', async () => {
+    for (let round = 0; round < 5; round++) {
+      const fields = await createVerifiedAccount(t);
+      const token = await signInToken(t, fields.email, fields.password);
+      const phone = await addTrustedPhone(t, token);
+      const created = await t.request({ method: 'POST', url: '/api/v1/two-step/recovery-key', headers: bearer(token) });
+      const confirmed = await t.request({
+        method: 'POST',
+        url: '/api/v1/two-step/recovery-key/confirm',
+        headers: bearer(token),
+        payload: { recoveryKey: created.json().recoveryKey },
+      });
+      assert.equal(confirmed.statusCode, 200, confirmed.body);
+      const [enabled, removed] = await Promise.all([
+        t.request({
+          method: 'POST',
+          url: '/api/v1/two-step/enable',
+          headers: bearer(token),
+          payload: { acknowledged: true },
+        }),
+        remove(token, phone.id),
+      ]);
+      const codes = [
+        enabled.statusCode === 200 ? 'on' : enabled.json().error.code,
+        removed.statusCode === 204 ? 'removed' : removed.json().error.code,
+      ];
+      assert.ok(
+        (codes[0] === 'on' && codes[1] === 'TWO_STEP_LAST_FACTOR') ||
+          (codes[0] === 'TWO_STEP_NOT_READY' && codes[1] === 'removed'),
+        codes.join(' '),
+      );
+      const me = (await t.request({ method: 'GET', url: '/api/v1/me', headers: bearer(token) })).json();
+      assert.equal(me.twoStep.enabled, codes[0] === 'on');
+      assert.equal((await phoneIds(token)).length, codes[0] === 'on' ? 1 : 0);
+    }
   });
 });
 
@@ -398,6 +491,8 @@ describe('notifications', () => {
     assert.equal(oldKey.json().error.code, 'RECOVERY_KEY_WRONG');
 
     const phones = (await t.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) })).json().phones;
+    // A second phone first: the last one of a two-step account is never removed.
+    await addTrustedPhone(t, token);
     assert.equal(
       (await t.request({ method: 'DELETE', url: `/api/v1/phones/${phones[0].id}`, headers: bearer(token) })).statusCode,
       204,

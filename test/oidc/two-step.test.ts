@@ -8,8 +8,8 @@ import { GOOD_PASSWORD, startListeningTestApp, type TestApp } from '../helpers/a
 import { connect, pairDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount } from '../helpers/journeys.ts';
 import { addService, authorizationRequest, Browser, exchange, type TestService } from '../helpers/oidc.ts';
+import { registerSoftKey } from '../helpers/security-keys.ts';
 import { answer, enrolTwoStep, smsCode, type TwoStepAccount } from '../helpers/two-step.ts';
-import { softKey } from '../helpers/webauthn.ts';
 
 const TWO_STEP = 'urn:twostep:acr:two-step';
 
@@ -105,19 +105,7 @@ describe('OpenID Connect: two-step verification', () => {
 
   test('a security key answers the code step, and the ID token says amr hwk', async () => {
     const account = await enrolTwoStep(t);
-    const key = softKey({ origin: t.baseUrl });
-    const options = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys/options',
-      headers: bearer(account.token),
-    });
-    const added = await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys',
-      headers: bearer(account.token),
-      payload: { name: 'Blue key', credential: key.register(options.json().options) },
-    });
-    assert.equal(added.statusCode, 201, added.body);
+    const { key } = await registerSoftKey(t, account.token);
     const browser = new Browser(t.baseUrl);
     const request = await authorizationRequest(service);
     await browser.go(request.url.toString());

@@ -11,8 +11,8 @@ import { Secret, TOTP } from 'otpauth';
 import { type TestApp, uniqueEmail } from '../helpers/app.ts';
 import { bearer, signUpFields, verificationToken } from '../helpers/journeys.ts';
 import { startRecovery } from '../helpers/recovery.ts';
+import { registerSoftKey } from '../helpers/security-keys.ts';
 import { answer, enrolTwoStep, passwordStep, sendCode, smsCode } from '../helpers/two-step.ts';
-import { softKey } from '../helpers/webauthn.ts';
 import { Browser, startTestApp } from './support.ts';
 
 /** The spellings a secret can take in a log line: as is, JSON-escaped, percent- and form-encoded. */
@@ -257,24 +257,8 @@ async function runTwoStepJourneys(t: TestApp): Promise<{ secrets: Secrets; codes
     'legacy check',
   );
   // A security key: its registration and an assertion at sign-in.
-  const key = softKey({ origin: t.config.publicUrl });
-  const options = ok(
-    await t.request({ method: 'POST', url: '/api/v1/security-keys/options', headers: bearer(token) }),
-    200,
-    'security key options',
-  );
-  const registration = key.register(options.json().options) as { response: Record<string, string> };
+  const { key, registration } = await registerSoftKey(t, token, { name: 'Key' });
   secrets.add('attestation object', registration.response.attestationObject);
-  ok(
-    await t.request({
-      method: 'POST',
-      url: '/api/v1/security-keys',
-      headers: bearer(token),
-      payload: { name: 'Key', credential: registration },
-    }),
-    201,
-    'register a security key',
-  );
   const second = await passwordStep(t, owner.email, owner.password);
   const request = ok(
     await t.request({ method: 'GET', url: `/api/v1/challenges/${second.id}/security-key` }),

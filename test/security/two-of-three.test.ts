@@ -387,12 +387,12 @@ describe('with two-step verification, not locked', () => {
     assert.notEqual(newKey, owner.recoveryKey, 'the used key is replaced and the new one shown');
     const token = signedIn.json().token as string;
     await assertSignedIn(u, token, 'two-step');
-    // Remove the lost phone and trust a new one.
+    // Trust a new phone, then remove the lost one (the last second step of a two-step account stays).
     const phones = await u.request({ method: 'GET', url: '/api/v1/phones', headers: bearer(token) });
     const [lost] = phones.json().phones as { id: string }[];
     assert.ok(lost);
-    const removed = await u.request({ method: 'DELETE', url: `/api/v1/phones/${lost.id}`, headers: bearer(token) });
-    assert.equal(removed.statusCode, 204, removed.body);
+    const alone = await u.request({ method: 'DELETE', url: `/api/v1/phones/${lost.id}`, headers: bearer(token) });
+    assert.equal(alone.json().error?.code, 'TWO_STEP_LAST_FACTOR', 'not while it is the only one');
     const phone = uniqueMobile();
     const added = await u.request({
       method: 'POST',
@@ -403,6 +403,8 @@ describe('with two-step verification, not locked', () => {
     assert.equal(added.statusCode, 202, added.body);
     const verified = await answer(u, added.json().challenge.id, await smsCode(u, phone), {}, bearer(token));
     assert.equal(verified.statusCode, 200, verified.body);
+    const removed = await u.request({ method: 'DELETE', url: `/api/v1/phones/${lost.id}`, headers: bearer(token) });
+    assert.equal(removed.statusCode, 204, removed.body);
     // The next sign-in uses the new phone; the old key is spent.
     await assertSignedIn(u, await signInWithCode(u, { ...owner, phone }, owner.password), 'two-step');
     assert.equal((await startRecovery(u, owner.email, owner.recoveryKey)).json().error?.code, 'RECOVERY_KEY_WRONG');

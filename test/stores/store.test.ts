@@ -77,6 +77,21 @@ for (const backend of databaseBackends()) {
       assert.equal(upgraded?.password_changed_at?.getTime(), later.getTime(), 'a rehash is not a password change');
     });
 
+    test("an account's row lock: 10 read-then-write transactions under it lose no write", async () => {
+      const account = newAccount({ name: '0' });
+      await store.accounts.create(account);
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.transaction(async (tx) => {
+            const row = await tx.accounts.lockForUpdate(account.id);
+            await tx.accounts.rename(account.id, String(Number(row?.name) + 1), later);
+          }),
+        ),
+      );
+      assert.equal((await store.accounts.findById(account.id))?.name, '10');
+      assert.equal(await store.transaction((tx) => tx.accounts.lockForUpdate(randomUUID())), undefined);
+    });
+
     test('sessions: revoke one, revoke all but one, list only live ones', async () => {
       const account = newAccount();
       await store.accounts.create(account);

@@ -124,7 +124,7 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
     {
       schema: {
         tags: ['devices'],
-        summary: 'Remove a device; its connection closes at once',
+        summary: 'Remove a device; its connection closes at once (a protected change; never the last second step)',
         security,
         params: DeviceId,
         response: { 204: Type.Null(), ...errorResponses },
@@ -143,7 +143,7 @@ export function registerDeviceApi(parent: FastifyInstance, services: Services): 
     {
       schema: {
         tags: ['devices'],
-        summary: 'A device removes itself (`Authorization: Device <credential>`)',
+        summary: 'A device removes itself (`Authorization: Device <credential>`; never the last second step)',
         security: [{ device: [] }],
         response: { 204: Type.Null(), ...errorResponses },
       },

@@ -214,7 +214,7 @@ export function registerTwoStepApi(parent: FastifyInstance, services: Services):
     {
       schema: {
         tags: ['phones'],
-        summary: 'Remove a phone number (a protected change)',
+        summary: 'Remove a phone number (a protected change; never the last second step)',
         security,
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 204: Type.Null(), ...errorResponses },

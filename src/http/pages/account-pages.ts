@@ -25,6 +25,7 @@ import { countryOptions } from './country-options.ts';
 import { field, readForm, redirect } from './forms.ts';
 import { type Html, html } from './html.ts';
 import { alertBox, layout, noticeBox, type PageView, pageView } from './layout.ts';
+import { errorText, shownOnPage } from './page-replies.ts';
 import { strengthMeter } from './strength-meter.ts';
 
 const hidden = { schema: { hide: true } };
@@ -344,7 +345,7 @@ function verifyDevicePage(
   );
 }
 
-function removeDevicePage(request: FastifyRequest, reply: FastifyReply, device: DeviceView): string {
+function removeDevicePage(request: FastifyRequest, reply: FastifyReply, device: DeviceView, error?: AppError): string {
   const view = pageView(request, reply);
   const { text } = view;
   const title = text('deviceRemove.title', { device: device.name });
@@ -356,6 +357,7 @@ function removeDevicePage(request: FastifyRequest, reply: FastifyReply, device: 
 <section class="card">
   <h1>${title}</h1>
   <p>${text('deviceRemove.body')}</p>
+  ${alertBox(errorText(view, error))}
   <form method="post" action="/account/devices/${device.id}/remove">
     ${view.csrf}${returnTo(`/account/devices/${device.id}/remove`)}
     <button type="submit" class="danger">${text('deviceRemove.submit')}</button>
@@ -549,7 +551,14 @@ export function registerAccountPages(app: FastifyInstance, services: Services): 
       readForm(request);
       const auth = requireAuth(request);
       requireRecentTwoStep(services, auth);
-      await removeDevice(services, auth.account, param(request, 'id'), request.ctx);
+      const device = await ownDeviceView(services, auth.account.id, param(request, 'id'));
+      try {
+        await removeDevice(services, auth.account, device.id, request.ctx);
+      } catch (error) {
+        // TWO_STEP_LAST_FACTOR: the page says to add another way to get codes first.
+        const shown = shownOnPage(error);
+        return html200(reply.status(shown.status), removeDevicePage(request, reply, device, shown));
+      }
       return redirect(reply, '/account?saved=device-removed#devices');
     });
 

@@ -95,7 +95,7 @@ function codePage(
   );
 }
 
-function removePage(request: FastifyRequest, view: PageView, phone: PhoneView): string {
+function removePage(request: FastifyRequest, view: PageView, phone: PhoneView, error?: AppError): string {
   const { text } = view;
   const path = `${PHONES_PAGE}/${phone.id}/remove`;
   return card(
@@ -104,6 +104,7 @@ function removePage(request: FastifyRequest, view: PageView, phone: PhoneView): 
     text('phoneRemove.title', { number: phone.number }),
     html`
   <p>${text('phoneRemove.body')}</p>
+  ${alertBox(errorText(view, error))}
   <form method="post" action="${path}">
     ${view.csrf}${returnTo(path)}
     <button type="submit" class="danger">${text('phoneRemove.submit')}</button>
@@ -184,7 +185,13 @@ export function registerPhonePages(app: FastifyInstance, services: Services): vo
       readForm(request);
       const auth = requireAuth(request);
       const phone = await ownPhone(services, auth.account.id, param(request, 'id'));
-      await removePhone(services, auth, phone.id, request.ctx);
+      try {
+        await removePhone(services, auth, phone.id, request.ctx);
+      } catch (error) {
+        // TWO_STEP_LAST_FACTOR: the page says to add another way to get codes first.
+        const shown = shownError(reply, error);
+        return sendHtml(reply, removePage(request, pageView(request, reply), phone, shown));
+      }
       return redirect(reply, '/account?saved=phone-removed#phones');
     });
   });
