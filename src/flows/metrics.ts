@@ -62,7 +62,7 @@ export function createFlowMetrics(): FlowMetrics {
   });
   const simSwapChecks = new Counter({
     name: 'twostep_sim_swap_checks_total',
-    help: "SIM-swap checks before a code is texted, by outcome (suspected, clear, unknown: the carrier has no data, failed: the lookup failed or timed out) and source (lookup, cache)",
+    help: 'SIM-swap checks before a code is texted, by outcome (suspected, clear, unknown: the carrier has no data, failed: the lookup failed or timed out) and source (lookup, cache)',
     labelNames: ['outcome', 'source'],
     registers: [registry],
   });

@@ -267,7 +267,7 @@ export const en = {
   'error.SMS_LIMIT_REACHED':
     'No more text messages can be sent for now. Use a trusted device or an authenticator app, or wait {seconds} seconds.',
   'error.SIM_SWAP_SUSPECTED':
-    "The SIM card of this phone number was replaced, or the number moved to another network, a short while ago. For your safety no code is sent to it by text message. Use a trusted device, an authenticator app or a security key instead, or recover your account with your recovery key.",
+    'The SIM card of this phone number was replaced, or the number moved to another network, a short while ago. For your safety no code is sent to it by text message. Use a trusted device, an authenticator app or a security key instead, or recover your account with your recovery key.',
   'twoStep.pickNumber': 'On your device, pick this number:',
   'twoStep.orApprove': 'Or tap Approve on your device after picking the number: this page then goes on by itself.',
   'twoStep.approvedContinue': 'I approved it on my device — continue',

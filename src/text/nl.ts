@@ -592,7 +592,8 @@ export const nl: Record<TextId, string> = {
   'event.phone.added': 'Er is een telefoonnummer toegevoegd',
   'event.phone.verified': 'Er is een telefoonnummer bevestigd',
   'event.phone.removed': 'Er is een telefoonnummer verwijderd',
-  'event.phone.sim_swap_suspected': 'De simkaart van een telefoonnummer is onlangs vervangen: er is geen code naartoe ge-sms’t',
+  'event.phone.sim_swap_suspected':
+    'De simkaart van een telefoonnummer is onlangs vervangen: er is geen code naartoe ge-sms’t',
   'event.totp.added': 'Er is een authenticator-app toegevoegd',
   'event.totp.removed': 'Er is een authenticator-app verwijderd',
   'event.recovery_key.created': 'Er is een herstelsleutel gemaakt',

@@ -2,8 +2,9 @@
 // with HTTP Basic of the account SID and token. The answer's `sim_swap.last_sim_swap` carries
 // `last_sim_swap_date` (where the carrier gives one), `swapped_period` (an ISO 8601 duration) and
 // `swapped_in_period`; `sim_swap` is null or has an `error_code` when the carrier has no (complete) data.
-import { isoDurationMs, type SimSwapAnswer } from '../../core/sim-swap.ts';
+
 import { AppError } from '../../core/errors.ts';
+import { isoDurationMs, type SimSwapAnswer } from '../../core/sim-swap.ts';
 import { type RetryPolicy, withRetries } from '../sms/retry.ts';
 import { LOOKUP_RETRY, type SimSwapCheck, SimSwapLookupFailed } from './check.ts';
 
@@ -21,14 +22,19 @@ export function createTwilioSimSwapCheck(options: TwilioLookupOptions): SimSwapC
   return {
     kind: 'twilio',
     async look(e164) {
-      const url = new URL(`/v2/PhoneNumbers/${encodeURIComponent(e164)}`, options.baseUrl);
+      // E.164 is a plus and digits: it goes into the path as it is, as in Twilio's examples.
+      if (!/^\+\d{6,15}$/.test(e164)) throw new SimSwapLookupFailed('not an E.164 number');
+      const url = new URL(`/v2/PhoneNumbers/${e164}`, options.baseUrl);
       url.searchParams.set('Fields', 'sim_swap');
       const deadline = AbortSignal.timeout(options.timeoutMs);
       let answer: { status: number; body: unknown };
       try {
         answer = await withRetries(
           async () => {
-            const response = await fetch(url, { headers: { authorization, accept: 'application/json' }, signal: deadline });
+            const response = await fetch(url, {
+              headers: { authorization, accept: 'application/json' },
+              signal: deadline,
+            });
             return { status: response.status, body: await response.json().catch(() => undefined) };
           },
           options.retry ?? LOOKUP_RETRY,
