@@ -9,6 +9,7 @@ import type { Mailer } from './delivery/email/mailer.ts';
 import { createOutboxMailer } from './delivery/email/outbox-mailer.ts';
 import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
 import { PushHub } from './delivery/push/hub.ts';
+import { createSimSwapCheck } from './delivery/sim-swap/index.ts';
 import { createSmsSender } from './delivery/sms/index.ts';
 import { BackgroundTasks } from './flows/background.ts';
 import type { Services } from './flows/context.ts';
@@ -98,6 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log,
     hub,
     sms: createSmsSender(config, store.outbox, clock, log),
+    simSwap: createSimSwapCheck(config, clock),
     passwordChecks: { blocklist: loadBlocklist(), guessability },
     background: new BackgroundTasks(log),
     metrics,

@@ -93,6 +93,16 @@ export interface Config {
     webhookUrl: string | undefined;
     webhookSecret: string | undefined;
   };
+  /** The SIM-swap / porting check before a code is texted (flows/sim-swap.ts, SECURITY.md item 16). */
+  simSwapCheck: 'none' | 'twilio' | 'webhook';
+  simSwapDays: number;
+  /** What a lookup that fails or times out means: send the code anyway, or refuse the text. */
+  simSwapOnFailure: 'send' | 'refuse';
+  simSwapTimeoutMs: number;
+  simSwapCacheSeconds: number;
+  twilioLookupBaseUrl: string;
+  simSwapWebhookUrl: string | undefined;
+  simSwapWebhookSecret: string | undefined;
   policy: Policy;
 }
 
@@ -321,14 +331,14 @@ export const configFields: readonly Field[] = [
     key: 'sms.twilioAccountSid',
     env: 'TWILIO_ACCOUNT_SID',
     kind: 'string',
-    description: 'account SID for SMS_PROVIDER=twilio',
+    description: 'account SID for SMS_PROVIDER=twilio and SIM_SWAP_CHECK=twilio',
   },
   {
     key: 'sms.twilioAuthToken',
     env: 'TWILIO_AUTH_TOKEN',
     kind: 'string',
     secret: 'whole',
-    description: 'auth token for SMS_PROVIDER=twilio',
+    description: 'auth token for SMS_PROVIDER=twilio and SIM_SWAP_CHECK=twilio',
   },
   {
     key: 'sms.twilioFrom',
@@ -348,6 +358,73 @@ export const configFields: readonly Field[] = [
     kind: 'string',
     secret: 'whole',
     description: 'HMAC key of the X-Twostep-Signature header for SMS_PROVIDER=webhook (at least 32 characters)',
+  },
+  {
+    key: 'simSwapCheck',
+    env: 'SIM_SWAP_CHECK',
+    kind: 'enum',
+    values: ['none', 'twilio', 'webhook'],
+    default: 'none',
+    description:
+      "where to ask, before a sign-in, step-up or recovery code is texted, whether the number's SIM changed or was ported lately: nobody, Twilio Lookup v2 (sim_swap; TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or a signed JSON webhook",
+  },
+  {
+    key: 'simSwapDays',
+    env: 'SIM_SWAP_DAYS',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: '7',
+    description:
+      'a SIM change or port this recent (and after the number was proven) stops codes by text: the user is told to use a device, an authenticator app, a security key or recovery, and the owner is emailed',
+  },
+  {
+    key: 'simSwapOnFailure',
+    env: 'SIM_SWAP_ON_FAILURE',
+    kind: 'enum',
+    values: ['send', 'refuse'],
+    default: 'send',
+    description:
+      'when the lookup fails or times out: send the code anyway (logged and counted) or refuse the text with SMS_DELIVERY_FAILED',
+  },
+  {
+    key: 'simSwapTimeoutMs',
+    env: 'SIM_SWAP_TIMEOUT_MS',
+    kind: 'int',
+    min: 100,
+    max: 10000,
+    default: '2000',
+    description: 'the longest a SIM-swap lookup may take, its one retry included; then it counts as failed',
+  },
+  {
+    key: 'simSwapCacheSeconds',
+    env: 'SIM_SWAP_CACHE_SECONDS',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    default: '300',
+    description:
+      'how long a lookup answer is reused for the same number (each lookup is paid); failures are never cached; 0 asks every time',
+  },
+  {
+    key: 'twilioLookupBaseUrl',
+    env: 'TWILIO_LOOKUP_BASE_URL',
+    kind: 'url',
+    default: 'https://lookups.twilio.com',
+    description: 'base URL of the Twilio-compatible Lookup v2 API for SIM_SWAP_CHECK=twilio',
+  },
+  {
+    key: 'simSwapWebhookUrl',
+    env: 'SIM_SWAP_WEBHOOK_URL',
+    kind: 'url',
+    description: 'URL that receives {"number"} and answers {"swappedAt": ISO 8601 | null} for SIM_SWAP_CHECK=webhook',
+  },
+  {
+    key: 'simSwapWebhookSecret',
+    env: 'SIM_SWAP_WEBHOOK_SECRET',
+    kind: 'string',
+    secret: 'whole',
+    description: 'HMAC key of the X-Twostep-Signature header for SIM_SWAP_CHECK=webhook (at least 32 characters)',
   },
   {
     key: 'policy.passwordMinLength',
@@ -804,6 +881,19 @@ export function loadConfig(settings: RawSettings): Config {
     if (!config.sms.webhookUrl) problems.push('SMS_WEBHOOK_URL: needed when SMS_PROVIDER=webhook');
     if (!config.sms.webhookSecret || config.sms.webhookSecret.length < 32)
       problems.push('SMS_WEBHOOK_SECRET: needed when SMS_PROVIDER=webhook, at least 32 characters');
+  }
+  if (config.simSwapCheck === 'twilio') {
+    for (const [value, env] of [
+      [config.sms?.twilioAccountSid, 'TWILIO_ACCOUNT_SID'],
+      [config.sms?.twilioAuthToken, 'TWILIO_AUTH_TOKEN'],
+    ] as const) {
+      if (!value) problems.push(`${env}: needed when SIM_SWAP_CHECK=twilio`);
+    }
+  }
+  if (config.simSwapCheck === 'webhook') {
+    if (!config.simSwapWebhookUrl) problems.push('SIM_SWAP_WEBHOOK_URL: needed when SIM_SWAP_CHECK=webhook');
+    if (!config.simSwapWebhookSecret || config.simSwapWebhookSecret.length < 32)
+      problems.push('SIM_SWAP_WEBHOOK_SECRET: needed when SIM_SWAP_CHECK=webhook, at least 32 characters');
   }
   if (config.env === 'production') {
     if (config.sms?.provider === 'outbox')

@@ -109,6 +109,31 @@ describe('configuration', () => {
     assert.ok(!JSON.stringify(describeConfig(config)).includes('tok-secret-value'));
   });
 
+  test('the SIM-swap check is off by default, and each lookup needs its own settings', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(
+      [defaults.simSwapCheck, defaults.simSwapDays, defaults.simSwapOnFailure, defaults.simSwapTimeoutMs],
+      ['none', 7, 'send', 2000],
+    );
+    assert.deepEqual(
+      problems({ SIM_SWAP_CHECK: 'twilio' }).map((p) => p.split(':')[0]),
+      ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+    );
+    assert.deepEqual(
+      problems({ SIM_SWAP_CHECK: 'webhook', SIM_SWAP_WEBHOOK_SECRET: 'short' }).map((p) => p.split(':')[0]),
+      ['SIM_SWAP_WEBHOOK_URL', 'SIM_SWAP_WEBHOOK_SECRET'],
+    );
+    assert.equal(problems({ SIM_SWAP_ON_FAILURE: 'maybe' }).length, 1);
+    assert.equal(problems({ SIM_SWAP_DAYS: '0' }).length, 1);
+    const config = loadConfig({
+      SIM_SWAP_CHECK: 'webhook',
+      SIM_SWAP_WEBHOOK_URL: 'https://hooks.example.org/sim-swap',
+      SIM_SWAP_WEBHOOK_SECRET: 'sim-swap-webhook-secret-value-0123456',
+    });
+    assert.equal(config.simSwapCheck, 'webhook');
+    assert.ok(!JSON.stringify(describeConfig(config)).includes('sim-swap-webhook-secret-value'));
+  });
+
   test('the printed configuration masks secrets and URL passwords', () => {
     const config = loadConfig({
       TWOSTEP_SECRET: 's'.repeat(40),

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { PasswordChecks } from '../core/password-policy.ts';
 import type { Mailer } from '../delivery/email/mailer.ts';
 import type { PushHub } from '../delivery/push/hub.ts';
+import type { SimSwapCheck } from '../delivery/sim-swap/check.ts';
 import type { SmsSender } from '../delivery/sms/sender.ts';
 import type { PasswordHasher } from '../passwords/hasher.ts';
 import type { AccountRevisions } from '../store/account-revisions.ts';
@@ -25,6 +26,8 @@ export interface Services {
   hub: PushHub;
   /** Undefined when SMS is off (SMS_PROVIDER=none). */
   sms: SmsSender | undefined;
+  /** Asked before a code is texted whether the number's SIM changed lately (SIM_SWAP_CHECK). */
+  simSwap: SimSwapCheck;
   passwordChecks: PasswordChecks;
   log: Logger;
   background: BackgroundTasks;

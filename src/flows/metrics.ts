@@ -8,6 +8,8 @@ export type CodeOutcome = 'ok' | 'wrong';
 export type Lockout = 'locked' | 'timed' | 'recovery_paused';
 /** hit: answered from this node's cache; miss: read from the database; unavailable: revisions unreadable (Redis away). */
 export type SessionCacheOutcome = 'hit' | 'miss' | 'unavailable';
+/** A SIM-swap check before a text: its verdict, or `failed` when the lookup failed or timed out. */
+export type SimSwapOutcome = 'suspected' | 'clear' | 'unknown' | 'failed';
 
 export interface FlowMetrics {
   readonly registry: Registry;
@@ -18,6 +20,7 @@ export interface FlowMetrics {
   pushDelivered(): void;
   lockout(kind: Lockout): void;
   sessionCheck(outcome: SessionCacheOutcome): void;
+  simSwapCheck(outcome: SimSwapOutcome, source: 'lookup' | 'cache'): void;
 }
 
 export function createFlowMetrics(): FlowMetrics {
@@ -57,8 +60,15 @@ export function createFlowMetrics(): FlowMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const simSwapChecks = new Counter({
+    name: 'twostep_sim_swap_checks_total',
+    help: 'SIM-swap checks before a code is texted, by outcome (suspected, clear, unknown: the carrier has no data, failed: the lookup failed or timed out) and source (lookup, cache)',
+    labelNames: ['outcome', 'source'],
+    registers: [registry],
+  });
   return {
     registry,
+    simSwapCheck: (outcome, source) => simSwapChecks.inc({ outcome, source }),
     sessionCheck: (outcome) => sessionChecks.inc({ outcome }),
     signIn: (outcome) => signIns.inc({ outcome }),
     codeVerified: (purpose, outcome) => verified.inc({ purpose, outcome }),

@@ -16,6 +16,7 @@ import { origin, type RequestContext, type Services } from './context.ts';
 import { notifyOwner } from './notify.ts';
 import { assertKeepsSecondStep } from './second-steps.ts';
 import type { AuthenticatedSession } from './sessions.ts';
+import { simRecentlySwapped } from './sim-swap.ts';
 import { requireRecentTwoStep } from './step-up.ts';
 
 export interface PhoneView {
@@ -79,6 +80,9 @@ export async function addPhone(
   await assertMaySendSms(services, phone, ctx.ip);
   const known = existing.find((p) => p.e164 === parsed.e164);
   const target = known ?? phone;
+  // A recent SIM change does not stop the code that proves the number (it reaches the SIM in the
+  // phone now), but it is on the record (flows/sim-swap.ts).
+  const simSwapped = await simRecentlySwapped(services, target.e164);
   // The text goes out before the number and its challenge are written: a failed send leaves neither.
   const challenge = await issueChallengeAfterDelivery(
     services,
@@ -86,16 +90,27 @@ export async function addPhone(
     {
       deliver: (code) => sendSmsCode(services, target, code),
       async write(tx) {
-        if (known) return;
-        await tx.phones.add(phone);
-        await tx.audit.record({
-          accountId: auth.account.id,
-          actor: `account:${auth.account.id}`,
-          event: 'phone.added',
-          at: now,
-          ...origin(ctx),
-          details: { phone: phone.id, number: phoneView(phone).number },
-        });
+        if (!known) {
+          await tx.phones.add(phone);
+          await tx.audit.record({
+            accountId: auth.account.id,
+            actor: `account:${auth.account.id}`,
+            event: 'phone.added',
+            at: now,
+            ...origin(ctx),
+            details: { phone: phone.id, number: phoneView(phone).number },
+          });
+        }
+        if (simSwapped) {
+          await tx.audit.record({
+            accountId: auth.account.id,
+            actor: `account:${auth.account.id}`,
+            event: 'phone.sim_swap_suspected',
+            at: now,
+            ...origin(ctx),
+            details: { phone: target.id, purpose: 'verify_phone', sent: true },
+          });
+        }
       },
     },
     ctx,

@@ -266,6 +266,8 @@ export const en = {
     'Too many codes were pushed to your devices this hour. Use another way: a text message, an authenticator app or your recovery key, or wait {seconds} seconds.',
   'error.SMS_LIMIT_REACHED':
     'No more text messages can be sent for now. Use a trusted device or an authenticator app, or wait {seconds} seconds.',
+  'error.SIM_SWAP_SUSPECTED':
+    'The SIM card of this phone number was replaced, or the number moved to another network, a short while ago. For your safety no code is sent to it by text message. Use a trusted device, an authenticator app or a security key instead, or recover your account with your recovery key.',
   'twoStep.pickNumber': 'On your device, pick this number:',
   'twoStep.orApprove': 'Or tap Approve on your device after picking the number: this page then goes on by itself.',
   'twoStep.approvedContinue': 'I approved it on my device — continue',
@@ -572,6 +574,7 @@ export const en = {
   'event.phone.added': 'A phone number was added',
   'event.phone.verified': 'A phone number was verified',
   'event.phone.removed': 'A phone number was removed',
+  'event.phone.sim_swap_suspected': "A phone number's SIM card changed recently: no code was texted to it",
   'event.totp.added': 'An authenticator app was added',
   'event.totp.removed': 'An authenticator app was removed',
   'event.recovery_key.created': 'A recovery key was created',
@@ -651,6 +654,9 @@ export const en = {
   'email.phoneRemoved.subject': 'A trusted phone number was removed',
   'email.phoneRemoved.body':
     'Hello {name},\n\nThe phone number {number} was removed from your Twostep account and will not receive codes any more.',
+  'email.simSwapSuspected.subject': 'A code was not texted to your phone number',
+  'email.simSwapSuspected.body':
+    'Hello {name},\n\nSomeone asked for a verification code of your Twostep account by text message to {number}. The mobile network reports that the SIM card of this number was replaced, or the number moved to another network, in the last {days} days, so no code was sent: someone may have taken over your number.\n\nIf you changed your SIM card or network yourself, use a trusted device, an authenticator app or a security key, or recover your account with your recovery key. If you did not, contact your mobile operator now and choose a new password.',
   'email.newSignIn.subject': 'New sign-in to your account',
   'email.newSignIn.body':
     'Hello {name},\n\nYour Twostep account was just signed in to from {browser} at {ip} ({place}) with a verification code.',

@@ -272,6 +272,8 @@ export const nl: Record<TextId, string> = {
     'Er zijn dit uur te veel codes naar uw apparaten gestuurd. Gebruik een andere manier: een sms, een authenticator-app of uw herstelsleutel, of wacht {seconds} seconden.',
   'error.SMS_LIMIT_REACHED':
     'Er kunnen voorlopig geen sms’jes meer worden verstuurd. Gebruik een vertrouwd apparaat of een authenticator-app, of wacht {seconds} seconden.',
+  'error.SIM_SWAP_SUSPECTED':
+    'De simkaart van dit telefoonnummer is kort geleden vervangen, of het nummer is naar een ander netwerk overgezet. Voor uw veiligheid sturen we er geen code per sms naartoe. Gebruik een vertrouwd apparaat, een authenticator-app of een beveiligingssleutel, of herstel uw account met uw herstelsleutel.',
   'twoStep.pickNumber': 'Kies op uw apparaat dit getal:',
   'twoStep.orApprove':
     'Of tik na het kiezen van het getal op Goedkeuren op uw apparaat: deze pagina gaat dan vanzelf verder.',
@@ -590,6 +592,8 @@ export const nl: Record<TextId, string> = {
   'event.phone.added': 'Er is een telefoonnummer toegevoegd',
   'event.phone.verified': 'Er is een telefoonnummer bevestigd',
   'event.phone.removed': 'Er is een telefoonnummer verwijderd',
+  'event.phone.sim_swap_suspected':
+    'De simkaart van een telefoonnummer is onlangs vervangen: er is geen code naartoe ge-sms’t',
   'event.totp.added': 'Er is een authenticator-app toegevoegd',
   'event.totp.removed': 'Er is een authenticator-app verwijderd',
   'event.recovery_key.created': 'Er is een herstelsleutel gemaakt',
@@ -670,6 +674,9 @@ export const nl: Record<TextId, string> = {
   'email.phoneRemoved.subject': 'Er is een vertrouwd telefoonnummer verwijderd',
   'email.phoneRemoved.body':
     'Hallo {name},\n\nHet telefoonnummer {number} is van uw Twostep-account verwijderd en ontvangt geen codes meer.',
+  'email.simSwapSuspected.subject': 'Er is geen code naar uw telefoonnummer ge-sms’t',
+  'email.simSwapSuspected.body':
+    'Hallo {name},\n\nIemand vroeg per sms een verificatiecode voor uw Twostep-account aan op {number}. Het mobiele netwerk meldt dat de simkaart van dit nummer in de afgelopen {days} dagen is vervangen, of dat het nummer naar een ander netwerk is overgezet. Daarom is er geen code verstuurd: misschien heeft iemand anders uw nummer overgenomen.\n\nHebt u zelf uw simkaart of netwerk gewijzigd? Gebruik dan een vertrouwd apparaat, een authenticator-app of een beveiligingssleutel, of herstel uw account met uw herstelsleutel. Zo niet, neem dan meteen contact op met uw mobiele provider en kies een nieuw wachtwoord.',
   'email.newSignIn.subject': 'Nieuwe aanmelding bij uw account',
   'email.newSignIn.body':
     'Hallo {name},\n\nEr is zojuist ingelogd op uw Twostep-account vanaf {browser} op {ip} ({place}) met een verificatiecode.',

@@ -127,6 +127,7 @@ export function twoStepChangedMessage(
 export type SecurityNotice =
   | 'phoneAdded'
   | 'phoneRemoved'
+  | 'simSwapSuspected'
   | 'totpAdded'
   | 'totpRemoved'
   | 'securityKeyAdded'

@@ -1,9 +1,12 @@
 // Codes by SMS to the account's verified phone numbers, where the rollout allows SMS for the number's
 // country (SPEC §3.16). The text says what the code is for and never asks the reader to share it.
+// Before a code is texted to a trusted phone, the carrier is asked whether its SIM changed lately
+// (flows/sim-swap.ts): a recent change refuses the text with SIM_SWAP_SUSPECTED.
 import { AppError } from '../../core/errors.ts';
 import type { Phone } from '../../store/phones.ts';
 import { isLocale, t } from '../../text/index.ts';
 import type { Services } from '../context.ts';
+import { assertSimNotSwapped } from '../sim-swap.ts';
 import { registerChannelKind } from './index.ts';
 import { assertMaySendSms } from './send-limits.ts';
 
@@ -14,8 +17,10 @@ registerChannelKind({
     const usable = await services.store.phones.listSmsReachable(accountId);
     return usable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.e164.slice(-2)}` }));
   },
-  async admit(services, _challenge, channelId, ctx) {
-    await assertMaySendSms(services, await phoneOf(services, channelId), ctx.ip);
+  async admit(services, challenge, channelId, ctx) {
+    const phone = await phoneOf(services, channelId);
+    await assertMaySendSms(services, phone, ctx.ip);
+    await assertSimNotSwapped(services, phone, challenge.purpose, ctx);
   },
   async deliver(services, _challenge, channelId, code) {
     await sendSmsCode(services, await phoneOf(services, channelId), code);
