@@ -37,7 +37,10 @@ export interface Keyring {
 
 const rings = new WeakMap<SecretSettings, Keyring>();
 
-/** The keyring of these settings (built once per settings object: key derivation is not free). */
+/**
+ * The keyring of these settings, built once per settings object (key derivation is not free); a
+ * loaded Config is never changed afterwards, so the object is the key.
+ */
 export function keyring(settings: SecretSettings): Keyring {
   const known = rings.get(settings);
   if (known) return known;

@@ -3,7 +3,7 @@
 // TWOSTEP_SECRET_PREVIOUS can be removed. In batches by id; idempotent (a value the current secret
 // opens is left as it is); a value no configured secret opens is counted, named by id and left alone.
 // Nothing here ever returns or logs a plaintext.
-import { keyring } from '../core/secrets.ts';
+import { keyring, type SecretSettings } from '../core/secrets.ts';
 import type { Store } from '../store/index.ts';
 import { SIGNING_KEY_SEAL } from '../store/oidc-keys.ts';
 import { CLIENT_SECRET_SEAL } from '../store/oidc-services.ts';
@@ -38,7 +38,7 @@ export interface ResealOptions {
 }
 
 export async function resealAll(
-  deps: { store: Store; config: { secret: string; secretPrevious?: string | undefined } },
+  deps: { store: Store; config: SecretSettings },
   options: ResealOptions,
 ): Promise<ResealCount[]> {
   const ring = keyring(deps.config);
