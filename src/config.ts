@@ -76,6 +76,8 @@ export interface Config {
   sessionCacheEntries: number;
   secret: string;
   secretSource: 'configured' | 'generated';
+  /** Comma-separated earlier values of TWOSTEP_SECRET: they still verify and unseal, never key or seal (core/secrets.ts). */
+  secretPrevious: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   logLevel: string;
@@ -255,7 +257,16 @@ export const configFields: readonly Field[] = [
     env: 'TWOSTEP_SECRET',
     kind: 'string',
     secret: 'whole',
-    description: 'at least 32 characters; keys the CSRF tokens and code hashes. Development generates one in DATA_DIR',
+    description:
+      'at least 32 characters; keys the code hashes, CSRF tokens and WebAuthn challenges and seals the authenticator, OIDC client and signing secrets. Development generates one in DATA_DIR',
+  },
+  {
+    key: 'secretPrevious',
+    env: 'TWOSTEP_SECRET_PREVIOUS',
+    kind: 'string',
+    secret: 'whole',
+    description:
+      'comma-separated earlier values of TWOSTEP_SECRET (each at least 32 characters) during a rotation: they still verify codes, forms and challenges and unseal, but nothing new is keyed or sealed with them (docs/operations.md, Key rotation)',
   },
   {
     key: 'smtpUrl',
@@ -866,6 +877,8 @@ export function loadConfig(settings: RawSettings): Config {
   }
   if (config.secret !== undefined && config.secret.length < 32)
     problems.push('TWOSTEP_SECRET: must be at least 32 characters');
+  if (config.secretPrevious?.split(',').some((previous) => previous.trim().length < 32))
+    problems.push('TWOSTEP_SECRET_PREVIOUS: every secret must be at least 32 characters');
   if (config.oidcCookieKeys?.split(',').some((key) => key.trim().length < 32))
     problems.push('OIDC_COOKIE_KEYS: every key must be at least 32 characters');
   if (config.sms?.provider === 'twilio') {

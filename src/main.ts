@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { registerAdminCommand } from './cli/admin-command.ts';
 import { registerOidcCommand } from './cli/oidc-command.ts';
 import { registerRolloutCommand } from './cli/rollout-command.ts';
+import { registerSecretCommand } from './cli/secret-command.ts';
 import { registerSeedCommand } from './cli/seed-command.ts';
 import { registerServicesCommand } from './cli/services-command.ts';
 import {
@@ -143,6 +144,7 @@ const configOrExit = (command: Command): Config => {
 };
 registerServicesCommand(program, configOrExit, addSettingFlags);
 registerOidcCommand(program, configOrExit, addSettingFlags);
+registerSecretCommand(program, configOrExit, addSettingFlags);
 registerAdminCommand(program, configOrExit, addSettingFlags);
 registerSeedCommand(program, configOrExit, addSettingFlags);
 registerDeviceCommands(program);

@@ -60,6 +60,12 @@ describe('configuration', () => {
     assert.ok(found.some((p) => p.startsWith('TRUST_PROXY=')));
   });
 
+  test('every previous secret has at least 32 characters, and none is echoed', () => {
+    const found = problems({ TWOSTEP_SECRET_PREVIOUS: `${'p'.repeat(40)}, shortprev` });
+    assert.deepEqual(found, ['TWOSTEP_SECRET_PREVIOUS: every secret must be at least 32 characters']);
+    assert.equal(problems({ TWOSTEP_SECRET_PREVIOUS: `${'p'.repeat(40)},${'q'.repeat(32)}` }).length, 0);
+  });
+
   test('argon2 cost and password length cannot be set below the standards', () => {
     assert.equal(problems({ ARGON2_MEMORY_KIB: '4096' }).length, 1);
     assert.equal(problems({ ARGON2_ITERATIONS: '1' }).length, 1);
@@ -139,8 +145,11 @@ describe('configuration', () => {
       TWOSTEP_SECRET: 's'.repeat(40),
       DATABASE_URL: 'postgres://app:hunter2hunter2@db:5432/twostep',
       SMTP_URL: 'smtp://mail:mailpass@relay:25',
+      TWOSTEP_SECRET_PREVIOUS: `${'p'.repeat(40)},${'q'.repeat(40)}`,
     });
     const printed = JSON.stringify(describeConfig(config));
+    assert.ok(!printed.includes('p'.repeat(40)) && !printed.includes('q'.repeat(40)), 'TWOSTEP_SECRET_PREVIOUS');
+    assert.ok(printed.includes('"TWOSTEP_SECRET_PREVIOUS","value":"********"'));
     assert.ok(!printed.includes('hunter2hunter2'));
     assert.ok(!printed.includes('mailpass'));
     assert.ok(!printed.includes('s'.repeat(40)));

@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { Secret } from 'otpauth';
 import { DAY } from '../core/clock.ts';
 import { generateRecoveryKey } from '../core/recovery-key.ts';
-import { seal, sealKey } from '../core/seal.ts';
+import { keyring } from '../core/secrets.ts';
 import { randomToken, sha256 } from '../core/tokens.ts';
 import { createDeviceKeys } from '../device/keys.ts';
 import { AUTHENTICATOR_SEAL_PURPOSE } from '../flows/authenticator-codes.ts';
@@ -120,7 +120,7 @@ export async function seedAccounts(db: Db, options: SeedOptions): Promise<void> 
   const hasher = await createPasswordHasher(options.cost);
   const hashes = await Promise.all(SEED_PASSWORDS.map((p) => hasher.hash(p)));
   const recoveryKeyHash = await hasher.hash(generateRecoveryKey(randomInt));
-  const appKey = sealKey(options.serverSecret, AUTHENTICATOR_SEAL_PURPOSE);
+  const ring = keyring({ secret: options.serverSecret });
   const secretKey = totpKey(options.serverSecret);
   const devicePublicKey = JSON.stringify(createDeviceKeys().publicKey);
   // Long enough ago that no waiting period after a security change is still running (SPEC §3.3).
@@ -153,7 +153,7 @@ export async function seedAccounts(db: Db, options: SeedOptions): Promise<void> 
       batch.phones.e164.push(`+316${String(10_000_000 + (n % 90_000_000))}`);
       batch.apps.id.push(randomUUID());
       batch.apps.account.push(id);
-      batch.apps.sealed.push(seal(appKey, seedTotpSecret(secretKey, n)));
+      batch.apps.sealed.push(ring.seal(AUTHENTICATOR_SEAL_PURPOSE, seedTotpSecret(secretKey, n)));
       if (seedHasDevice(n, options.twoStepShare)) {
         batch.devices.id.push(randomUUID());
         batch.devices.account.push(id);

@@ -4,7 +4,7 @@
 // conditional UPDATE (store/authenticators.ts claimStep), so a code works once, an older code still in
 // the window cannot follow a newer one, and of concurrent uses exactly one wins (RFC 6238 §5.2;
 // SECURITY.md item 19). The database, not the key-value store, holds it: it must outlive any TTL.
-import { sealKey, unseal } from '../core/seal.ts';
+import { keyring } from '../core/secrets.ts';
 import { matchTotp } from '../core/totp.ts';
 import type { Authenticator } from '../store/authenticators.ts';
 import type { Services } from './context.ts';
@@ -24,7 +24,7 @@ export async function claimAuthenticatorCode(
   app: Authenticator,
   code: string,
 ): Promise<AuthenticatorCodeResult> {
-  const secret = unseal(sealKey(services.config.secret, AUTHENTICATOR_SEAL_PURPOSE), app.secretSealed);
+  const secret = keyring(services.config).unsealAny(AUTHENTICATOR_SEAL_PURPOSE, app.secretSealed)?.plaintext;
   if (!secret) return 'wrong';
   const step = matchTotp(secret, code, services.clock.now());
   if (step === undefined) return 'wrong';

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import { AppError } from '../core/errors.ts';
-import { seal, sealKey, unseal } from '../core/seal.ts';
+import { keyring } from '../core/secrets.ts';
 import { newTotpSecret, totpUri } from '../core/totp.ts';
 import type { Authenticator } from '../store/authenticators.ts';
 import { AUTHENTICATOR_SEAL_PURPOSE, claimAuthenticatorCode } from './authenticator-codes.ts';
@@ -79,7 +79,7 @@ export async function startAuthenticator(
     id: randomUUID(),
     accountId: auth.account.id,
     label,
-    secretSealed: seal(sealKey(services.config.secret, AUTHENTICATOR_SEAL_PURPOSE), secret),
+    secretSealed: keyring(services.config).seal(AUTHENTICATOR_SEAL_PURPOSE, secret),
     createdAt: now,
     confirmedAt: null,
   };
@@ -101,7 +101,7 @@ export async function pendingAuthenticator(
 ): Promise<AuthenticatorEnrolment | undefined> {
   const app = await services.store.authenticators.find(auth.account.id, id);
   if (!app || app.confirmedAt) return undefined;
-  const secret = unseal(sealKey(services.config.secret, AUTHENTICATOR_SEAL_PURPOSE), app.secretSealed);
+  const secret = keyring(services.config).unsealAny(AUTHENTICATOR_SEAL_PURPOSE, app.secretSealed)?.plaintext;
   return secret ? enrolmentView(app, secret, auth.account.email) : undefined;
 }
 

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { MINUTE } from '../core/clock.ts';
 import { codeMatches, generateCode, hashCode, normalizeCode } from '../core/codes.ts';
 import { AppError } from '../core/errors.ts';
+import { keyring } from '../core/secrets.ts';
 import { randomToken } from '../core/tokens.ts';
 import type { Account } from '../store/accounts.ts';
 import type { Challenge } from '../store/challenges.ts';
@@ -84,7 +85,7 @@ export async function issueChallenge(
       accountId: options.accountId,
       purpose: options.purpose,
       subject: options.subject ?? null,
-      codeHash: hashCode(config.secret, id, code),
+      codeHash: hashCode(keyring(config).current, id, code),
       codeSentAt: now,
       createdAt: now,
       expiresAt,
@@ -125,7 +126,7 @@ export async function issueChallengeAfterDelivery(
       accountId: options.accountId,
       purpose: options.purpose,
       subject: options.subject,
-      codeHash: hashCode(config.secret, id, code),
+      codeHash: hashCode(keyring(config).current, id, code),
       codeSentAt: now,
       createdAt: now,
       expiresAt,
@@ -167,7 +168,7 @@ export async function replaceChallengeCode(services: Services, challenge: Challe
   if (
     !(await services.store.challenges.replaceCode(
       challenge.id,
-      hashCode(services.config.secret, challenge.id, code),
+      hashCode(keyring(services.config).current, challenge.id, code),
       services.clock.now(),
     ))
   ) {
@@ -244,7 +245,9 @@ export async function answerChallenge(
   const rawCode = typeof answer === 'string' ? answer : '';
   const code = typeof answer === 'string' ? normalizeCode(rawCode, config.policy.codeLength) : undefined;
   const sentCodeMatches = (stored: string | null) =>
-    code !== undefined && stored !== null && codeMatches(config.secret, challengeId, code, stored);
+    code !== undefined &&
+    stored !== null &&
+    keyring(config).verifyAny((secret) => codeMatches(secret, challengeId, code, stored));
   // Under Apple's rules, enough security keys replace codes for every second step.
   if (
     typeof answer === 'string' &&

@@ -6,7 +6,7 @@
 import type { Config } from '../config.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
-import { seal, sealKey } from '../core/seal.ts';
+import { keyring } from '../core/secrets.ts';
 import { randomToken } from '../core/tokens.ts';
 import type { Store } from '../store/index.ts';
 import { CLIENT_SECRET_SEAL, type RelyingService } from '../store/oidc-services.ts';
@@ -58,7 +58,7 @@ export async function registerService(
     id: randomToken(16),
     name,
     kind: input.kind,
-    secretSealed: clientSecret ? seal(sealKey(deps.config.secret, CLIENT_SECRET_SEAL), clientSecret) : null,
+    secretSealed: clientSecret ? keyring(deps.config).seal(CLIENT_SECRET_SEAL, clientSecret) : null,
     redirectUris,
     postLogoutRedirectUris,
     createdAt: now,

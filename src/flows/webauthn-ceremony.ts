@@ -16,6 +16,7 @@ import {
 } from '@simplewebauthn/server';
 import { newCeremonyChallenge, readCeremonyChallenge } from '../core/ceremony-challenge.ts';
 import { MINUTE } from '../core/clock.ts';
+import { keyring } from '../core/secrets.ts';
 import type { Services } from './context.ts';
 
 const CEREMONY_MS = 5 * MINUTE;
@@ -49,7 +50,7 @@ export function relyingParty(services: Services): { id: string; origin: string }
 
 function freshChallenge(services: Services, binding: string): Uint8Array<ArrayBuffer> {
   const expiresAt = new Date(services.clock.now().getTime() + CEREMONY_MS);
-  return newCeremonyChallenge(services.config.secret, binding, expiresAt, new Uint8Array(randomBytes(16)));
+  return newCeremonyChallenge(keyring(services.config).current, binding, expiresAt, new Uint8Array(randomBytes(16)));
 }
 
 /** What a returned challenge turned out to be; `replayed` once a valid one came back a second time. */
@@ -62,7 +63,10 @@ function claimFor(services: Services, binding: string): ChallengeClaim {
   const claim: ChallengeClaim = {
     replayed: false,
     async check(challenge) {
-      const nonce = readCeremonyChallenge(services.config.secret, binding, challenge, services.clock.now());
+      const now = services.clock.now();
+      const nonce = keyring(services.config).readAny((secret) =>
+        readCeremonyChallenge(secret, binding, challenge, now),
+      );
       if (!nonce) return false;
       const first = await services.kv.setIfAbsent(`webauthn:used:${nonce}`, '1', CEREMONY_MS);
       if (!first) claim.replayed = true;

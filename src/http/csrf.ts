@@ -7,14 +7,40 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { AppError } from '../core/errors.ts';
+import { keyring } from '../core/secrets.ts';
 import { randomToken } from '../core/tokens.ts';
 import { cookieNames, cookieOptions } from './cookies.ts';
 import { bearerToken } from './request-context.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function formToken(secret: string, cookieValue: string): string {
-  return createHmac('sha256', secret).update(`csrf:${cookieValue}`).digest('base64url');
+/** What a form token is for: each has its own label, so a portal token can never pass in the console. */
+export type FormTokenLabel = 'csrf' | 'console-csrf';
+
+function formToken(secret: string, label: FormTokenLabel, cookieValue: string): string {
+  return createHmac('sha256', secret).update(`${label}:${cookieValue}`).digest('base64url');
+}
+
+/** The token a form rendered now carries: keyed with the current TWOSTEP_SECRET. */
+export function signFormToken(config: Config, label: FormTokenLabel, cookieValue: string): string {
+  return formToken(keyring(config).current, label, cookieValue);
+}
+
+/**
+ * Whether `submitted` is the token of this cookie under the current or a previous TWOSTEP_SECRET: a
+ * form rendered before a rotation still posts while the old value is in TWOSTEP_SECRET_PREVIOUS.
+ */
+export function formTokenMatches(
+  config: Config,
+  label: FormTokenLabel,
+  cookieValue: string,
+  submitted: string,
+): boolean {
+  const given = Buffer.from(submitted);
+  return keyring(config).verifyAny((secret) => {
+    const expected = Buffer.from(formToken(secret, label, cookieValue));
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
 }
 
 /** The token to put in a form; sets the per-browser cookie on first use. */
@@ -27,16 +53,14 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): stri
     reply.setCookie(name, value, cookieOptions(config));
     request.cookies[name] = value;
   }
-  return formToken(config.secret, value);
+  return signFormToken(config, 'csrf', value);
 }
 
 export function assertFormToken(request: FastifyRequest, submitted: unknown): void {
   const config = request.server.services.config;
   const cookie = request.cookies[cookieNames(config).csrf];
   if (!cookie || typeof submitted !== 'string') throw new AppError('CSRF_REJECTED');
-  const expected = Buffer.from(formToken(config.secret, cookie));
-  const given = Buffer.from(submitted);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError('CSRF_REJECTED');
+  if (!formTokenMatches(config, 'csrf', cookie, submitted)) throw new AppError('CSRF_REJECTED');
 }
 
 function sameOrigin(request: FastifyRequest, ownOrigin: string): boolean {

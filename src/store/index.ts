@@ -20,6 +20,7 @@ import { type PhoneStore, phoneStore } from './phones.ts';
 import { type RecoveryStore, recoveryStore } from './recoveries.ts';
 import { type RevisionWatch, watchAccounts, watchDevices, watchPhones, watchSessions } from './revision-watch.ts';
 import { type RolloutStore, rolloutStore } from './rollout.ts';
+import { type SealedValueStore, sealedValueStore } from './sealed-values.ts';
 import { type SecondFactorQueries, secondFactorQueries } from './second-factors.ts';
 import { type SecurityKeyStore, securityKeyStore } from './security-keys.ts';
 import { type SessionStore, sessionStore } from './sessions.ts';
@@ -54,6 +55,8 @@ export interface Store {
   console: ConsoleQueries;
   appPasswords: AppPasswordStore;
   secondFactors: SecondFactorQueries;
+  /** Every value sealed with TWOSTEP_SECRET, for `twostep secret reseal`. */
+  sealedValues: SealedValueStore;
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
@@ -95,6 +98,7 @@ export function createStore(db: Db, watch?: RevisionWatch): Store {
     console: consoleQueries(db),
     appPasswords: appPasswordStore(db),
     secondFactors: secondFactorQueries(db),
+    sealedValues: sealedValueStore(db),
     // Inside a transaction already, the work joins it: flows can nest without knowing.
     async transaction(work) {
       if (db.isTransaction) return work(createStore(db, watch));

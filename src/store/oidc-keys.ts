@@ -2,6 +2,9 @@
 // stay published until every token they signed has expired, then the caller deletes them.
 import type { Db } from './database.ts';
 
+/** The purpose the private keys are sealed for (core/seal.ts): a key of its own, derived from TWOSTEP_SECRET. */
+export const SIGNING_KEY_SEAL = 'oidc-signing-keys';
+
 export interface SigningKeyRow {
   kid: string;
   alg: string;

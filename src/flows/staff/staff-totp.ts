@@ -3,19 +3,20 @@
 // A code is accepted at most once: the first request to claim its time step wins (an atomic
 // set-if-absent in the key-value store, shared by every node), so a code seen over a shoulder or in a
 // proxy log is useless after its owner used it (RFC 6238 §5.2).
-import { seal, sealKey, unseal } from '../../core/seal.ts';
+import { keyring, type SecretSettings } from '../../core/secrets.ts';
 import { matchTotp, TOTP_PERIOD_SECONDS } from '../../core/totp.ts';
 import type { StaffMember } from '../../store/staff.ts';
 import type { Services } from '../context.ts';
 
-const STAFF_TOTP_SEAL = 'staff-totp';
+export const STAFF_TOTP_SEAL = 'staff-totp';
 
-export function sealTotpSecret(config: { secret: string }, secretBase32: string): string {
-  return seal(sealKey(config.secret, STAFF_TOTP_SEAL), secretBase32);
+export function sealTotpSecret(config: SecretSettings, secretBase32: string): string {
+  return keyring(config).seal(STAFF_TOTP_SEAL, secretBase32);
 }
 
-export function openTotpSecret(config: { secret: string }, sealed: string): string | undefined {
-  return unseal(sealKey(config.secret, STAFF_TOTP_SEAL), sealed);
+/** Under the current TWOSTEP_SECRET or a previous one. */
+export function openTotpSecret(config: SecretSettings, sealed: string): string | undefined {
+  return keyring(config).unsealAny(STAFF_TOTP_SEAL, sealed)?.plaintext;
 }
 
 /** True when the code is right for this member now and its time step was not used before. */

@@ -1,7 +1,6 @@
 // The console's own session cookie and CSRF scope (SPEC §3.15). Staff sessions never share a cookie,
 // a token table or a form token with the customer portal: a customer session opens nothing here, a
 // portal form token is refused here, and the reverse. Over https every cookie is `__Host-` prefixed.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../core/errors.ts';
@@ -10,6 +9,7 @@ import type { Services } from '../../flows/context.ts';
 import { authenticateStaff, STAFF_SESSION_ABSOLUTE_MS, type StaffAuth } from '../../flows/staff/staff-sessions.ts';
 import type { StaffRole } from '../../store/schema.ts';
 import { cookieOptions, isSecureDeployment } from '../cookies.ts';
+import { formTokenMatches, signFormToken } from '../csrf.ts';
 import { bearerToken } from '../request-context.ts';
 
 declare module 'fastify' {
@@ -59,11 +59,6 @@ export function clearPendingSignIn(reply: FastifyReply, config: Config): void {
   reply.clearCookie(consoleCookieNames(config).pending, consoleCookie(config));
 }
 
-function formToken(secret: string, cookieValue: string): string {
-  // A label of its own: a portal form token (`csrf:`) can never pass here.
-  return createHmac('sha256', secret).update(`console-csrf:${cookieValue}`).digest('base64url');
-}
-
 /** The console form token; sets the console's CSRF cookie on first use. */
 export function consoleCsrfToken(request: FastifyRequest, reply: FastifyReply): string {
   const config = request.server.services.config;
@@ -74,7 +69,8 @@ export function consoleCsrfToken(request: FastifyRequest, reply: FastifyReply): 
     reply.setCookie(name, value, consoleCookie(config));
     request.cookies[name] = value;
   }
-  return formToken(config.secret, value);
+  // A label of its own: a portal form token (`csrf`) can never pass here.
+  return signFormToken(config, 'console-csrf', value);
 }
 
 /** Reads an urlencoded console form and checks its token. */
@@ -85,9 +81,7 @@ export function readConsoleForm(request: FastifyRequest): Record<string, unknown
   const config = request.server.services.config;
   const cookie = request.cookies[consoleCookieNames(config).csrf];
   if (!cookie || typeof submitted !== 'string') throw new AppError('CSRF_REJECTED');
-  const expected = Buffer.from(formToken(config.secret, cookie));
-  const given = Buffer.from(submitted);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError('CSRF_REJECTED');
+  if (!formTokenMatches(config, 'console-csrf', cookie, submitted)) throw new AppError('CSRF_REJECTED');
   return body as Record<string, unknown>;
 }
 

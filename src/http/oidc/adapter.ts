@@ -3,7 +3,7 @@
 // oidc-provider's own (the real clock): it stamps and checks its records with Date.now().
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Config } from '../../config.ts';
-import { sealKey, unseal } from '../../core/seal.ts';
+import { keyring } from '../../core/secrets.ts';
 import type { Store } from '../../store/index.ts';
 import { CLIENT_SECRET_SEAL, type RelyingService } from '../../store/oidc-services.ts';
 
@@ -21,7 +21,7 @@ export function clientMetadata(config: Config, service: RelyingService): Adapter
   };
   if (service.kind === 'public') return { ...base, token_endpoint_auth_method: 'none' };
   const secret = service.secretSealed
-    ? unseal(sealKey(config.secret, CLIENT_SECRET_SEAL), service.secretSealed)
+    ? keyring(config).unsealAny(CLIENT_SECRET_SEAL, service.secretSealed)?.plaintext
     : undefined;
   if (!secret) return undefined;
   return { ...base, token_endpoint_auth_method: 'client_secret_basic', client_secret: secret };

@@ -5,9 +5,10 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../core/clock.ts';
-import { type SealKey, seal, sealKey, unseal } from '../../core/seal.ts';
+import { keyring } from '../../core/secrets.ts';
 import { randomToken } from '../../core/tokens.ts';
 import type { Store } from '../../store/index.ts';
+import { SIGNING_KEY_SEAL } from '../../store/oidc-keys.ts';
 
 export const SIGNING_ALG = 'RS256';
 /** Clock skew a service may allow when it checks an ID token's expiry. */
@@ -25,8 +26,9 @@ export interface KeyDeps {
   clock: Clock;
 }
 
-function keyFor(config: Config): SealKey {
-  return sealKey(config.secret, 'oidc-signing-keys');
+/** A stored key opened under the current TWOSTEP_SECRET or a previous one. */
+function openKey(config: Config, sealed: string): string | undefined {
+  return keyring(config).unsealAny(SIGNING_KEY_SEAL, sealed)?.plaintext;
 }
 
 /** How long a retired key stays published: the longest an ID token it signed can live, plus skew. */
@@ -41,7 +43,7 @@ async function createKey(deps: KeyDeps): Promise<string> {
   await deps.store.oidcKeys.add({
     kid,
     alg: SIGNING_ALG,
-    privateJwkSealed: seal(keyFor(deps.config), JSON.stringify(jwk)),
+    privateJwkSealed: keyring(deps.config).seal(SIGNING_KEY_SEAL, JSON.stringify(jwk)),
     createdAt: deps.clock.now(),
     retiredAt: null,
   });
@@ -56,19 +58,20 @@ export function dropExpiredKeys(deps: KeyDeps): Promise<number> {
 
 /**
  * The keys to publish, the signing one first; creates the first key on a fresh database and drops
- * retired keys whose tokens have all expired. Keys sealed under another TWOSTEP_SECRET are skipped.
+ * retired keys whose tokens have all expired. Keys sealed under a secret that is neither TWOSTEP_SECRET
+ * nor in TWOSTEP_SECRET_PREVIOUS are skipped.
  */
 export async function loadSigningKeys(deps: KeyDeps): Promise<{ keys: SigningJwk[]; unreadable: number }> {
   await dropExpiredKeys(deps);
   let rows = await deps.store.oidcKeys.list();
-  if (!rows.some((row) => row.retiredAt === null && unseal(keyFor(deps.config), row.privateJwkSealed))) {
+  if (!rows.some((row) => row.retiredAt === null && openKey(deps.config, row.privateJwkSealed))) {
     await createKey(deps);
     rows = await deps.store.oidcKeys.list();
   }
   const keys: SigningJwk[] = [];
   let unreadable = 0;
   for (const row of rows) {
-    const opened = unseal(keyFor(deps.config), row.privateJwkSealed);
+    const opened = openKey(deps.config, row.privateJwkSealed);
     if (opened) keys.push(JSON.parse(opened) as SigningJwk);
     else unreadable++;
   }

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config.ts';
+import { keyring } from '../../core/secrets.ts';
 import { origin as auditOrigin, type Services } from '../../flows/context.ts';
 import { authenticate, revokeSession } from '../../flows/sessions.ts';
 import { cookieNames, isSecureDeployment } from '../cookies.ts';
@@ -28,10 +29,15 @@ export function issuerOf(config: Config): string {
   return `${config.publicUrl}${OIDC_PATH}`;
 }
 
-/** OIDC_COOKIE_KEYS, or in development a key derived from TWOSTEP_SECRET (loadConfig refuses production without). */
+/**
+ * OIDC_COOKIE_KEYS, or in development keys derived from TWOSTEP_SECRET (loadConfig refuses production
+ * without): the current secret's first (it signs), then those of TWOSTEP_SECRET_PREVIOUS (they verify).
+ */
 function cookieKeys(config: Config): string[] {
   if (config.oidcCookieKeys) return config.oidcCookieKeys.split(',').map((key) => key.trim());
-  return [createHmac('sha256', config.secret).update('oidc-cookie-key').digest('base64url')];
+  return keyring(config).all.map((secret) =>
+    createHmac('sha256', secret).update('oidc-cookie-key').digest('base64url'),
+  );
 }
 
 /** The Twostep session this browser presents, if it is live and belongs to `accountId`. */
