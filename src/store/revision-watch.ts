@@ -69,6 +69,8 @@ export function watchAccounts(store: AccountStore, watch: RevisionWatch): Accoun
       replaceUnconfirmed: async (account) => (await store.findByEmail(account.email))?.id,
       findByEmail: 'read',
       findById: 'read',
+      // A row lock changes nothing.
+      lockForUpdate: 'read',
       markEmailVerified: byFirst,
       changePassword: byFirst,
       upgradePasswordHash: byFirst,
