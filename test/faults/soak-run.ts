@@ -155,6 +155,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       started = Date.now();
       warmUpEnds = started + options.seconds * 1000 * options.warmUpShare;
       let sampling: Promise<void> | undefined;
+      // A sample that fails (the server stopped answering) ends the run, through the clean-up below.
+      let samplingFailed: unknown;
       const takeSample = (): Promise<void> =>
         server.memory().then((memory) => {
           memorySamples.push({ ...memory, at: Date.now() - started });
@@ -164,7 +166,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rssSamples.push({ at: 0, rss: server.rssBytes() });
       // A steady rate, not as-fast-as-possible: each tick starts the journeys due by now.
       let launched = 0;
-      while (Date.now() - started < options.seconds * 1000) {
+      while (samplingFailed === undefined && Date.now() - started < options.seconds * 1000) {
         const due = Math.floor(((Date.now() - started) / 1000) * options.rate);
         for (; launched < due; launched += 1) {
           const journey = load.step().catch(() => {});
@@ -175,13 +177,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (now - (rssSamples.at(-1)?.at ?? 0) >= 1000) rssSamples.push({ at: now, rss: server.rssBytes() });
         const lastSample = memorySamples.at(-1)?.at ?? 0;
         if (!sampling && now - lastSample >= options.sampleSeconds * 1000)
-          sampling = takeSample().finally(() => {
-            sampling = undefined;
-          });
+          sampling = takeSample()
+            .catch((error: unknown) => {
+              samplingFailed = error;
+            })
+            .finally(() => {
+              sampling = undefined;
+            });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await Promise.all(inFlight);
       await sampling;
+      if (samplingFailed !== undefined) throw samplingFailed;
       rssSamples.push({ at: Date.now() - started, rss: server.rssBytes() });
       await takeSample();
     } finally {

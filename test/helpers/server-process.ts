@@ -100,7 +100,7 @@ export async function startServer(env: Record<string, string>, options: StartOpt
     },
     memory() {
       if (!options.memoryProbe) return Promise.reject(new Error('the server was started without the memory probe'));
-      const answer = new Promise<MemorySample>((resolve) => {
+      const answer = new Promise<MemorySample>((resolve, reject) => {
         const onMessage = (message: unknown): void => {
           const memory = (message as { memory?: MemorySample } | null)?.memory;
           if (!memory) return;
@@ -108,8 +108,11 @@ export async function startServer(env: Record<string, string>, options: StartOpt
           resolve(memory);
         };
         child.on('message', onMessage);
+        // A server that has gone away fails the sample instead of raising an 'error' event.
+        child.send('memory', (error) => {
+          if (error) reject(error);
+        });
       });
-      child.send('memory');
       return within(answer, MEMORY_SAMPLE_TIMEOUT_MS, 'a memory sample from the server');
     },
     async kill() {
