@@ -188,7 +188,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   let replayed = 0;
   let counts = { accounts: 0, twoStep: 0 };
   try {
-    server = await startServer(env, port);
+    server = await startServer(env, { port });
     const load = new Load(server.baseUrl);
     for (let kill = 0; kill < options.kills; kill += 1) {
       let killed = false;
@@ -206,7 +206,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         await db.destroy();
       }
       const restarting = performance.now();
-      server = await startServer(env, port);
+      server = await startServer(env, { port });
       restartMs.push(Math.round(performance.now() - restarting));
       replayed += await checkOverHttp(load, violations, replayed);
       if (options.backend === 'pglite') {
@@ -214,7 +214,7 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
         const db = await backend.open();
         counts = await checkDatabase(db, violations);
         await db.destroy();
-        if (kill < options.kills - 1) server = await startServer(env, port);
+        if (kill < options.kills - 1) server = await startServer(env, { port });
       }
     }
     return {

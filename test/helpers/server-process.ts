@@ -5,8 +5,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { freePort, TEST_SECRET } from './app.ts';
+import type { MemorySample } from './memory-probe.ts';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const MEMORY_PROBE = new URL('./memory-probe.ts', import.meta.url).pathname;
+const MEMORY_SAMPLE_TIMEOUT_MS = 10_000;
 const BOOT_TIMEOUT_MS = 90_000;
 
 /** Rejects when the promise does not settle in time. */
@@ -24,6 +27,8 @@ export interface ServerProcess {
   output(): string;
   /** Resident set size of the server process in bytes (Linux /proc). */
   rssBytes(): number;
+  /** Memory after a full garbage collection, from inside the process; only with `memoryProbe`. */
+  memory(): Promise<MemorySample>;
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,10 +51,20 @@ export const LOAD_SETTINGS: Record<string, string> = {
   TRUST_PROXY: 'true',
 };
 
-export async function startServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
-  const listenPort = port ?? (await freePort());
+export interface StartOptions {
+  port?: number;
+  /**
+   * Runs the server with `--expose-gc` and test/helpers/memory-probe.ts over an IPC channel, for
+   * `memory()`. The probe forces a full collection per sample: for the soak, not for timing tests.
+   */
+  memoryProbe?: boolean;
+}
+
+export async function startServer(env: Record<string, string>, options: StartOptions = {}): Promise<ServerProcess> {
+  const listenPort = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${listenPort}`;
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', MAIN, 'serve'], {
+  const probeArgs = options.memoryProbe ? ['--expose-gc', '--import', MEMORY_PROBE] : [];
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...probeArgs, MAIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
@@ -60,7 +75,7 @@ export async function startServer(env: Record<string, string>, port?: number): P
       HOST: '127.0.0.1',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.memoryProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -82,6 +97,23 @@ export async function startServer(env: Record<string, string>, port?: number): P
       // The second field of statm is resident pages.
       const pages = Number(readFileSync(`/proc/${child.pid}/statm`, 'utf8').split(' ')[1]);
       return pages * 4096;
+    },
+    memory() {
+      if (!options.memoryProbe) return Promise.reject(new Error('the server was started without the memory probe'));
+      const answer = new Promise<MemorySample>((resolve, reject) => {
+        const onMessage = (message: unknown): void => {
+          const memory = (message as { memory?: MemorySample } | null)?.memory;
+          if (!memory) return;
+          child.off('message', onMessage);
+          resolve(memory);
+        };
+        child.on('message', onMessage);
+        // A server that has gone away fails the sample instead of raising an 'error' event.
+        child.send('memory', (error) => {
+          if (error) reject(error);
+        });
+      });
+      return within(answer, MEMORY_SAMPLE_TIMEOUT_MS, 'a memory sample from the server');
     },
     async kill() {
       if (gone()) return;
