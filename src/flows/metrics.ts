@@ -8,6 +8,8 @@ export type CodeOutcome = 'ok' | 'wrong';
 export type Lockout = 'locked' | 'timed' | 'recovery_paused';
 /** hit: answered from this node's cache; miss: read from the database; unavailable: revisions unreadable (Redis away). */
 export type SessionCacheOutcome = 'hit' | 'miss' | 'unavailable';
+/** What an alarm is about (flows/alarms.ts): failed sign-ins in all, texts in all, texts to one country. */
+export type AlarmKind = 'signin_failures' | 'sms' | 'sms_country';
 
 export interface FlowMetrics {
   readonly registry: Registry;
@@ -18,6 +20,8 @@ export interface FlowMetrics {
   pushDelivered(): void;
   lockout(kind: Lockout): void;
   sessionCheck(outcome: SessionCacheOutcome): void;
+  /** Counted by the one node that raised the alarm: summed over nodes, one per alarm. */
+  alarm(kind: AlarmKind): void;
 }
 
 export function createFlowMetrics(): FlowMetrics {
@@ -57,8 +61,15 @@ export function createFlowMetrics(): FlowMetrics {
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const alarms = new Counter({
+    name: 'twostep_alarms_total',
+    help: 'Alarms raised (once per window over all nodes, counted by the node that raised it): signin_failures, sms, sms_country',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   return {
     registry,
+    alarm: (kind) => alarms.inc({ kind }),
     sessionCheck: (outcome) => sessionChecks.inc({ outcome }),
     signIn: (outcome) => signIns.inc({ outcome }),
     codeVerified: (purpose, outcome) => verified.inc({ purpose, outcome }),

@@ -77,6 +77,8 @@ export async function signIn(
       });
     }
     services.metrics.signIn('failed');
+    // Counted for the server-wide alarm after the answer, for unknown emails and wrong passwords alike.
+    services.alarms.failedSignIn();
     throw new AppError('INVALID_CREDENTIALS');
   }
   await attempt.succeeded();
