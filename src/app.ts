@@ -11,6 +11,7 @@ import { createSmtpMailer } from './delivery/email/smtp-mailer.ts';
 import { PushHub } from './delivery/push/hub.ts';
 import { createSimSwapCheck } from './delivery/sim-swap/index.ts';
 import { createSmsSender } from './delivery/sms/index.ts';
+import { Alarms } from './flows/alarms.ts';
 import { BackgroundTasks } from './flows/background.ts';
 import type { Services } from './flows/context.ts';
 import { createFlowMetrics } from './flows/metrics.ts';
@@ -89,6 +90,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metrics = createFlowMetrics();
   const hub = new PushHub(kv, store.devicePushes, log, { onDelivered: () => metrics.pushDelivered() });
   await hub.start();
+  const background = new BackgroundTasks(log);
   const services: Services = {
     config,
     store,
@@ -101,8 +103,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sms: createSmsSender(config, store.outbox, clock, log),
     simSwap: createSimSwapCheck(config, clock),
     passwordChecks: { blocklist: loadBlocklist(), guessability },
-    background: new BackgroundTasks(log),
+    background,
     metrics,
+    alarms: new Alarms({ config, kv, clock, log, metrics, mailer, background }),
     revisions,
     sessionCache: sessionCacheFor(config),
   };

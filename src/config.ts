@@ -84,6 +84,12 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   metricsToken: string | undefined;
+  /** Alarms (flows/alarms.ts): events per clock hour, server-wide, that raise one; 0 turns one off. */
+  alarmFailedSigninsPerHour: number;
+  alarmSmsPerHour: number;
+  alarmSmsPerCountryPerHour: number;
+  /** Where each raised alarm is also emailed; unset: the log line and the metric only. */
+  alarmEmail: string | undefined;
   /** Comma-separated; the first signs the OpenID Connect provider's cookies, all verify. */
   oidcCookieKeys: string | undefined;
   sms: {
@@ -313,6 +319,43 @@ export const configFields: readonly Field[] = [
     kind: 'string',
     secret: 'whole',
     description: 'when set, /metrics answers only requests with this bearer token',
+  },
+  {
+    key: 'alarmFailedSigninsPerHour',
+    env: 'ALARM_FAILED_SIGNINS_PER_HOUR',
+    kind: 'int',
+    min: 0,
+    max: 100000000,
+    default: '1000',
+    description:
+      'failed sign-ins (wrong password or unknown account) in all in one clock hour that raise the signin_failures alarm, once per hour over all nodes: a credential-stuffing flood from rotating addresses passes the per-address throttle but not this. Set it above your busiest normal hour; 0 turns it off',
+  },
+  {
+    key: 'alarmSmsPerHour',
+    env: 'ALARM_SMS_PER_HOUR',
+    kind: 'int',
+    min: 0,
+    max: 100000000,
+    default: '1000',
+    description:
+      'text messages sent in all in one clock hour that raise the sms (spend) alarm, once per hour over all nodes; keep it well below SMS_PER_DAY / 24 so it rings before the daily brake. 0 turns it off',
+  },
+  {
+    key: 'alarmSmsPerCountryPerHour',
+    env: 'ALARM_SMS_PER_COUNTRY_PER_HOUR',
+    kind: 'int',
+    min: 0,
+    max: 100000000,
+    default: '0',
+    description:
+      'text messages to one country in one clock hour that raise the sms_country alarm, once per hour and country (pumping goes to countries you rarely text); 0 (the default) turns it off',
+  },
+  {
+    key: 'alarmEmail',
+    env: 'ALARM_EMAIL',
+    kind: 'string',
+    description:
+      'operator address that gets an email for every alarm raised (through SMTP_URL, or the outbox in development); unset: the log line and twostep_alarms_total only',
   },
   {
     key: 'oidcCookieKeys',
@@ -879,6 +922,8 @@ export function loadConfig(settings: RawSettings): Config {
     problems.push('TWOSTEP_SECRET: must be at least 32 characters');
   if (config.secretPrevious?.split(',').some((previous) => previous.trim().length < 32))
     problems.push('TWOSTEP_SECRET_PREVIOUS: every secret must be at least 32 characters');
+  if (config.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(config.alarmEmail))
+    problems.push('ALARM_EMAIL: must be an email address');
   if (config.oidcCookieKeys?.split(',').some((key) => key.trim().length < 32))
     problems.push('OIDC_COOKIE_KEYS: every key must be at least 32 characters');
   if (config.sms?.provider === 'twilio') {

@@ -47,8 +47,10 @@ describe('configuration', () => {
       DATABASE_URL: 'mysql://x',
       TWOSTEP_SECRET: 'short',
       TRUST_PROXY: 'maybe',
+      ALARM_EMAIL: 'operators',
+      ALARM_SMS_PER_HOUR: '-1',
     });
-    assert.equal(found.length, 6, found.join('\n'));
+    assert.equal(found.length, 8, found.join('\n'));
     assert.ok(found.some((p) => p.startsWith('PORT=') && p.includes('whole number')));
     assert.ok(found.some((p) => p.startsWith('NODE_ENV=') && p.includes('one of')));
     assert.ok(found.some((p) => p.startsWith('SESSION_IDLE_MINUTES=') && p.includes('between 1 and 60')));
@@ -58,6 +60,8 @@ describe('configuration', () => {
       'a secret is never echoed',
     );
     assert.ok(found.some((p) => p.startsWith('TRUST_PROXY=')));
+    assert.ok(found.some((p) => p.startsWith('ALARM_EMAIL') && p.includes('email address')));
+    assert.ok(found.some((p) => p.startsWith('ALARM_SMS_PER_HOUR=') && p.includes('between 0 and')));
   });
 
   test('every previous secret has at least 32 characters, and none is echoed', () => {

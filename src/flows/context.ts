@@ -12,6 +12,7 @@ import type { AccountRevisions } from '../store/account-revisions.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyValue } from '../store/kv/port.ts';
 import type { Locale } from '../text/index.ts';
+import type { Alarms } from './alarms.ts';
 import type { BackgroundTasks } from './background.ts';
 import type { FlowMetrics } from './metrics.ts';
 import type { SessionCache } from './session-cache.ts';
@@ -32,6 +33,8 @@ export interface Services {
   log: Logger;
   background: BackgroundTasks;
   metrics: FlowMetrics;
+  /** Server-wide counts that raise an alarm for the operator (flows/alarms.ts). */
+  alarms: Alarms;
   /** Moved by every write to what a session check reads (store/revision-watch.ts). */
   revisions: AccountRevisions;
   /** Undefined when off (SESSION_CACHE_SECONDS=0, or PostgreSQL without Redis: see app.ts). */

@@ -10,6 +10,8 @@ export type Lockout = 'locked' | 'timed' | 'recovery_paused';
 export type SessionCacheOutcome = 'hit' | 'miss' | 'unavailable';
 /** A SIM-swap check before a text: its verdict, or `failed` when the lookup failed or timed out. */
 export type SimSwapOutcome = 'suspected' | 'clear' | 'unknown' | 'failed';
+/** What an alarm is about (flows/alarms.ts): failed sign-ins in all, texts in all, texts to one country. */
+export type AlarmKind = 'signin_failures' | 'sms' | 'sms_country';
 
 export interface FlowMetrics {
   readonly registry: Registry;
@@ -21,6 +23,8 @@ export interface FlowMetrics {
   lockout(kind: Lockout): void;
   sessionCheck(outcome: SessionCacheOutcome): void;
   simSwapCheck(outcome: SimSwapOutcome, source: 'lookup' | 'cache'): void;
+  /** Counted by the one node that raised the alarm: summed over nodes, one per alarm. */
+  alarm(kind: AlarmKind): void;
 }
 
 export function createFlowMetrics(): FlowMetrics {
@@ -66,9 +70,16 @@ export function createFlowMetrics(): FlowMetrics {
     labelNames: ['outcome', 'source'],
     registers: [registry],
   });
+  const alarms = new Counter({
+    name: 'twostep_alarms_total',
+    help: 'Alarms raised (once per window over all nodes, counted by the node that raised it): signin_failures, sms, sms_country',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   return {
     registry,
     simSwapCheck: (outcome, source) => simSwapChecks.inc({ outcome, source }),
+    alarm: (kind) => alarms.inc({ kind }),
     sessionCheck: (outcome) => sessionChecks.inc({ outcome }),
     signIn: (outcome) => signIns.inc({ outcome }),
     codeVerified: (purpose, outcome) => verified.inc({ purpose, outcome }),

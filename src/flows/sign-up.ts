@@ -8,6 +8,7 @@ import { checkPassword } from '../core/password-policy.ts';
 import { randomToken, sha256 } from '../core/tokens.ts';
 import { signupExistingMessage, verifyEmailMessage } from '../delivery/email/messages.ts';
 import { newAccountRow } from '../store/accounts.ts';
+import type { Store } from '../store/index.ts';
 import { isLocale } from '../text/index.ts';
 import { origin, type RequestContext, type Services } from './context.ts';
 
@@ -40,9 +41,18 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
     now,
   );
   const confirmBy = new Date(now.getTime() - config.policy.emailTokenHours * HOUR);
-  const created = await store.transaction(async (tx) => {
-    const inserted = (await tx.accounts.create(account)) || (await tx.accounts.replaceUnconfirmed(account, confirmBy));
-    if (inserted)
+  // Both paths run three statements in one transaction that writes (a new account: its row, its
+  // event, its token; a taken email: the failed insert, the lookup, its event), then write the email
+  // to the outbox. On PostgreSQL every commit that wrote waits for the disk: when the new account's
+  // row and token committed apart and the taken path wrote nothing, a taken email answered 1–3 ms
+  // sooner, which a Kolmogorov–Smirnov test told apart (test/security/enumeration-timing.test.ts).
+  // Replacing a stale unconfirmed account costs two statements more: that email was free anyway.
+  const outcome = await store.transaction(async (tx) => {
+    let inserted = await tx.accounts.create(account);
+    const existing = inserted ? undefined : await tx.accounts.findByEmail(email);
+    if (existing && !existing.email_verified_at && existing.created_at < confirmBy)
+      inserted = await tx.accounts.replaceUnconfirmed(account, confirmBy);
+    if (inserted) {
       await tx.audit.record({
         accountId: id,
         actor: `account:${id}`,
@@ -51,38 +61,60 @@ export async function signUp(services: Services, input: SignUpInput, ctx: Reques
         ...origin(ctx),
         details: { country },
       });
-    return inserted;
+      return { created: true as const, token: await issueVerificationToken(services, tx, id) };
+    }
+    if (existing)
+      await tx.audit.record({
+        accountId: existing.id,
+        actor: 'system',
+        event: 'account.signup_existing',
+        at: now,
+        ...origin(ctx),
+      });
+    return { created: false as const, existing };
   });
 
-  if (created) {
-    await sendVerificationEmail(services, { id, email, name, locale: ctx.locale });
+  if (outcome.created) {
+    await mailVerificationLink(services, { email, name, locale: ctx.locale }, outcome.token);
     return;
   }
-  const existing = await store.accounts.findByEmail(email);
-  if (existing) {
-    const locale = isLocale(existing.locale) ? existing.locale : 'en';
-    await services.mailer.send(signupExistingMessage({ email, name: existing.name, locale }, config.publicUrl));
+  if (outcome.existing) {
+    const locale = isLocale(outcome.existing.locale) ? outcome.existing.locale : 'en';
+    await services.mailer.send(signupExistingMessage({ email, name: outcome.existing.name, locale }, config.publicUrl));
   }
+}
+
+async function issueVerificationToken(services: Services, store: Store, accountId: string): Promise<string> {
+  const now = services.clock.now();
+  const token = randomToken(32);
+  await store.emailTokens.issue({
+    tokenHash: sha256(token),
+    accountId,
+    purpose: 'verify_email',
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + services.config.policy.emailTokenHours * HOUR),
+  });
+  return token;
+}
+
+async function mailVerificationLink(
+  services: Services,
+  to: { email: string; name: string; locale: string },
+  token: string,
+): Promise<void> {
+  const { config } = services;
+  // The link's host comes from configuration, never from the request (SECURITY.md item 24).
+  const link = `${config.publicUrl}/verify-email?token=${token}`;
+  const locale = isLocale(to.locale) ? to.locale : 'en';
+  await services.mailer.send(
+    verifyEmailMessage({ email: to.email, name: to.name, locale }, link, config.policy.emailTokenHours),
+  );
 }
 
 export async function sendVerificationEmail(
   services: Services,
   account: { id: string; email: string; name: string; locale: string },
 ): Promise<void> {
-  const { config, store, clock } = services;
-  const now = clock.now();
-  const token = randomToken(32);
-  await store.emailTokens.issue({
-    tokenHash: sha256(token),
-    accountId: account.id,
-    purpose: 'verify_email',
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + config.policy.emailTokenHours * HOUR),
-  });
-  // The link's host comes from configuration, never from the request (SECURITY.md item 24).
-  const link = `${config.publicUrl}/verify-email?token=${token}`;
-  const locale = isLocale(account.locale) ? account.locale : 'en';
-  await services.mailer.send(
-    verifyEmailMessage({ email: account.email, name: account.name, locale }, link, config.policy.emailTokenHours),
-  );
+  const token = await issueVerificationToken(services, services.store, account.id);
+  await mailVerificationLink(services, account, token);
 }

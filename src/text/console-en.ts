@@ -172,4 +172,9 @@ export const consoleEn = {
   'email.supportRefused.subject': 'Someone asked support to reset your account',
   'email.supportRefused.body':
     'Hello {name},\n\nAt {when} someone asked Twostep support to reset or unlock your account. {staff} of Twostep support refused: your account has two-step verification, and only you can recover it with two of your password, a trusted device and your recovery key. If this was not you, someone may be trying to take over your account.',
+  'email.alarm.subject.signin_failures': 'Twostep alarm: many failed sign-ins',
+  'email.alarm.subject.sms': 'Twostep alarm: many text messages sent',
+  'email.alarm.subject.sms_country': 'Twostep alarm: many text messages to {country}',
+  'email.alarm.body':
+    'Alarm {alarm} on {server}: {count} since {since}, over the threshold of {threshold} per {windowMinutes} minutes.\n\nIt is raised once per window over all nodes, by the first event past the threshold; the count goes on. What it means and what to do: the section "Alarms" of docs/operations.md.',
 } as const;

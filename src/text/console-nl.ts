@@ -175,4 +175,9 @@ export const consoleNl: Record<keyof typeof consoleEn, string> = {
   'email.supportRefused.subject': 'Iemand vroeg support uw account te herstellen',
   'email.supportRefused.body':
     'Hallo {name},\n\nOp {when} vroeg iemand Twostep-support uw account te herstellen of te ontgrendelen. {staff} van Twostep-support weigerde: uw account heeft verificatie in twee stappen en alleen u kunt het herstellen, met twee van uw wachtwoord, een vertrouwd apparaat en uw herstelsleutel. Was u dit niet, dan probeert iemand misschien uw account over te nemen.',
+  'email.alarm.subject.signin_failures': 'Twostep-alarm: veel mislukte aanmeldingen',
+  'email.alarm.subject.sms': 'Twostep-alarm: veel sms-berichten verstuurd',
+  'email.alarm.subject.sms_country': 'Twostep-alarm: veel sms-berichten naar {country}',
+  'email.alarm.body':
+    'Alarm {alarm} op {server}: {count} sinds {since}, boven de drempel van {threshold} per {windowMinutes} minuten.\n\nHet gaat één keer per periode af over alle nodes, bij de eerste gebeurtenis boven de drempel; de telling loopt door. Wat het betekent en wat te doen: de sectie "Alarms" van docs/operations.md.',
 };

@@ -203,6 +203,7 @@ export const en = {
   'event.account.created': 'Account created',
   'event.account.email_verified': 'Email address confirmed',
   'event.account.signin_failed': 'Sign-in failed: wrong password',
+  'event.account.signup_existing': 'Someone tried to create an account with your email',
   'event.account.password_changed': 'Password changed',
   'event.account.email_change_requested': 'A change of email address was requested',
   'event.account.email_changed': 'Email address changed',

@@ -208,6 +208,7 @@ export const nl: Record<TextId, string> = {
   'event.account.created': 'Account aangemaakt',
   'event.account.email_verified': 'E-mailadres bevestigd',
   'event.account.signin_failed': 'Inloggen mislukt: verkeerd wachtwoord',
+  'event.account.signup_existing': 'Iemand probeerde een account te maken met uw e-mailadres',
   'event.account.password_changed': 'Wachtwoord gewijzigd',
   'event.account.email_change_requested': 'Wijziging van het e-mailadres aangevraagd',
   'event.account.email_changed': 'E-mailadres gewijzigd',

@@ -9,6 +9,7 @@ import { type App, createApp } from '../../src/app.ts';
 import { type Config, loadConfig, type RawSettings } from '../../src/config.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import type { Db } from '../../src/store/database.ts';
+import type { KeyValue } from '../../src/store/kv/port.ts';
 import { openTestDatabase, openTestKeyValue, primaryKeyValue, type TestDatabase } from './backends.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -43,6 +44,11 @@ export interface TestAppOptions {
    * while Redis expires keys in real time, which a test cannot advance without sleeping.
    */
   memoryKeyValue?: boolean;
+  /**
+   * This key-value store instead of a fresh one, left open by the app: another app's (two nodes on one
+   * store), or one that injects a fault.
+   */
+  keyValue?: KeyValue;
   /** Told the SQL of every statement the app runs (BEGIN and COMMIT excepted), to count the work of a request. */
   onStatement?: (sql: string) => void;
 }
@@ -52,7 +58,7 @@ export async function startTestApp(settings: RawSettings = {}, options: TestAppO
   const clock = new FakeClock(new Date());
   const shared = options.shareDatabaseWith?.database;
   const database = shared ? { ...shared, close: async () => {} } : await openTestDatabase();
-  const kv = openTestKeyValue(options.memoryKeyValue ? 'memory' : primaryKeyValue(), clock);
+  const kv = options.keyValue ?? openTestKeyValue(options.memoryKeyValue ? 'memory' : primaryKeyValue(), clock);
   const lines: string[] = [];
   const logDestination = new Writable({
     write(chunk, _encoding, done) {
@@ -73,7 +79,7 @@ export async function startTestApp(settings: RawSettings = {}, options: TestAppO
     request: (options) => app.server.inject(options),
     async close() {
       await app.close();
-      await kv.close();
+      if (!options.keyValue) await kv.close();
       await database.close();
     },
   };

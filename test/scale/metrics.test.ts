@@ -2,7 +2,7 @@
 // event happens, and only then.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startListeningTestApp, type TestApp } from '../helpers/app.ts';
+import { startListeningTestApp, type TestApp, uniqueEmail } from '../helpers/app.ts';
 import { ownerWithTrustedDevice } from '../helpers/devices.ts';
 import { bearer, createVerifiedAccount } from '../helpers/journeys.ts';
 import { answer, enrolTwoStep, otherCode, passwordStep, sendCode, smsCode } from '../helpers/two-step.ts';
@@ -10,7 +10,12 @@ import { answer, enrolTwoStep, otherCode, passwordStep, sendCode, smsCode } from
 let t: TestApp & { baseUrl: string };
 before(async () => {
   t = await startListeningTestApp(
-    { CODE_SEND_INTERVAL_SECONDS: '0', CODE_SENDS_PER_HOUR: '100', WRONG_CODES_PER_ACCOUNT: '3' },
+    {
+      CODE_SEND_INTERVAL_SECONDS: '0',
+      CODE_SENDS_PER_HOUR: '100',
+      WRONG_CODES_PER_ACCOUNT: '3',
+      ALARM_FAILED_SIGNINS_PER_HOUR: '8',
+    },
     { memoryKeyValue: true },
   );
 });
@@ -111,6 +116,23 @@ describe('flow metrics', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.equal(await metric('twostep_connected_devices'), connected, 'the socket closed: the gauge falls back');
+  });
+
+  test('an alarm counts once in twostep_alarms_total{kind}, however far past its threshold', async () => {
+    // The other tests fail a sign-in or two; these twelve cross the threshold of eight whatever the order.
+    assert.ok((await metric('twostep_alarms_total', { kind: 'signin_failures' })) <= 1);
+    for (let i = 0; i < 12; i += 1) {
+      const response = await t.request({
+        method: 'POST',
+        url: '/api/v1/signin',
+        remoteAddress: `192.0.2.${i + 1}`,
+        payload: { email: uniqueEmail('listed'), password: 'a leaked password' },
+      });
+      assert.equal(response.statusCode, 401);
+    }
+    await t.app.services.background.drain();
+    assert.equal(await metric('twostep_alarms_total', { kind: 'signin_failures' }), 1);
+    assert.equal(await metric('twostep_alarms_total', { kind: 'sms' }), 0, 'texts are far below their threshold');
   });
 
   test('session checks count where they were answered: two from the database, then from the cache', async () => {

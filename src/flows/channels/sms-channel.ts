@@ -36,11 +36,13 @@ async function phoneOf(services: Services, channelId: string): Promise<Phone> {
 /** Texts the code; the SMS budgets (assertMaySendSms) must have been taken first. */
 export async function sendSmsCode(
   services: Services,
-  phone: { e164: string; accountId: string },
+  phone: { e164: string; accountId: string; country: string | null },
   code: string,
 ): Promise<void> {
   if (!services.sms) throw new AppError('SMS_DELIVERY_FAILED');
   const account = await services.store.accounts.findById(phone.accountId);
   const locale = isLocale(account?.locale) ? account.locale : 'en';
   await services.sms.send({ to: phone.e164, body: t(locale, 'sms.code', { code }), code });
+  // The spend alarm counts what the provider accepted (and bills), not what was asked for.
+  services.alarms.smsSent(phone.country);
 }
