@@ -90,9 +90,28 @@ function assertLevel(timing: Timing, what: string, context: TestContext, options
   if (options.hashed) assert.ok(Math.min(timing.known, timing.unknown) >= 2, `${report}: no hash on one path?`);
 }
 
+/**
+ * At a 1% level a test with no leak still fails one run in a hundred, by chance. When the first sample
+ * fails only the KS test, a second, fresh sample decides: a chance failure of both is 1 in 10,000, while
+ * a real difference (the two found so far gave p below 0.001 in most runs) fails both.
+ */
+async function assertSameTiming(
+  probe: Probe,
+  status: number,
+  what: string,
+  context: TestContext,
+  options: { hashed: boolean },
+): Promise<void> {
+  const first = await timeProbes(probe, status);
+  const gap = Math.abs(first.known - first.unknown);
+  if (first.ks.p > MIN_KS_P || gap >= MAX_MEDIAN_GAP_MS) return assertLevel(first, what, context, options);
+  context.diagnostic(`${what}: first sample KS p ${first.ks.p.toPrecision(3)}; a second sample decides`);
+  assertLevel(await timeProbes(probe, status), what, context, options);
+}
+
 describe('timing', () => {
   test(`sign-in: a wrong password for a known email takes as long as an unknown email (${SAMPLES} samples each)`, async (context) => {
-    const timing = await timeProbes(
+    await assertSameTiming(
       (email) =>
         t.request({
           method: 'POST',
@@ -101,12 +120,14 @@ describe('timing', () => {
           payload: { email, password: 'certainly not the password' },
         }),
       401,
+      'sign-in',
+      context,
+      { hashed: true },
     );
-    assertLevel(timing, 'sign-in', context, { hashed: true });
   });
 
   test(`sign-up: a taken email takes as long as a new one (${SAMPLES} samples each)`, async (context) => {
-    const timing = await timeProbes(
+    await assertSameTiming(
       (email) =>
         t.request({
           method: 'POST',
@@ -115,17 +136,21 @@ describe('timing', () => {
           payload: signUpFields({ email }),
         }),
       202,
+      'sign-up',
+      context,
+      { hashed: true },
     );
-    assertLevel(timing, 'sign-up', context, { hashed: true });
   });
 
   test(`forgot password: a known email takes as long as an unknown one (${SAMPLES} samples each)`, async (context) => {
-    const timing = await timeProbes(
+    // Forgot password hashes nothing, so there is no floor to check.
+    await assertSameTiming(
       (email) =>
         t.request({ method: 'POST', url: '/api/v1/password/forgot', remoteAddress: address(), payload: { email } }),
       202,
+      'forgot password',
+      context,
+      { hashed: false },
     );
-    // Forgot password hashes nothing, so there is no floor to check.
-    assertLevel(timing, 'forgot password', context, { hashed: false });
   });
 });
