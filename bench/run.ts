@@ -38,6 +38,8 @@ const SESSION_CONCURRENCY = Number(args['session-concurrency']);
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
+/** The servers' hash threads and the ceiling's: ARGON2_THREADS when set, else the product's default. */
+const ARGON2_THREADS = Number(process.env.ARGON2_THREADS ?? 4);
 const SHARE = 0.5;
 const COST = { memoryKib: 19456, iterations: 2 };
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
@@ -99,7 +101,10 @@ function serverEnv(dbUrl: string): Record<string, string> {
     LOG_LEVEL: 'warn',
     ARGON2_MEMORY_KIB: String(COST.memoryKib),
     ARGON2_ITERATIONS: String(COST.iterations),
-    ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
+    // The servers size libuv's pool from ARGON2_THREADS (`twostep serve` sets UV_THREADPOOL_SIZE from it);
+    // the hash-ceiling process reads UV_THREADPOOL_SIZE: both get the same number.
+    ARGON2_THREADS: String(ARGON2_THREADS),
+    UV_THREADPOOL_SIZE: String(ARGON2_THREADS),
     // For looking inside a run, e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
     ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   };
