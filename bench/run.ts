@@ -38,8 +38,12 @@ const SESSION_CONCURRENCY = Number(args['session-concurrency']);
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
-/** The servers' hash threads and the ceiling's: ARGON2_THREADS when set, else the product's default. */
-const ARGON2_THREADS = Number(process.env.ARGON2_THREADS ?? 4);
+/**
+ * The servers' hash threads and the ceiling's: ARGON2_THREADS when set, else one per core, as
+ * docs/operations.md advises (on 2 cores, 4 threads hashed ~10% slower than 2: four 19 MiB hashes
+ * thrash the caches two cores share).
+ */
+const ARGON2_THREADS = Number(process.env.ARGON2_THREADS ?? cpus().length);
 const SHARE = 0.5;
 const COST = { memoryKib: 19456, iterations: 2 };
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
