@@ -21,7 +21,12 @@ function challengeBinding(challengeId: string): string {
 /** The keys that may answer for the account now (none until enough are registered under Apple's rules). */
 export async function usableSecurityKeys(services: Services, accountId: string): Promise<SecurityKey[]> {
   const keys = await services.store.securityKeys.listForAccount(accountId);
-  return keys.length >= securityKeyLimits(services.config.policy.securityKeyRules).usableFrom ? keys : [];
+  return keysAreUsable(services, keys.length) ? keys : [];
+}
+
+/** Whether an account's `count` keys answer challenges: under Apple's rules only from the second one. */
+export function keysAreUsable(services: Services, count: number): boolean {
+  return count >= securityKeyLimits(services.config.policy.securityKeyRules).usableFrom;
 }
 
 /** Options for navigator.credentials.get() that answer `challenge` with one of the account's keys. */

@@ -1,4 +1,3 @@
-import { DEFAULT_ROLLOUT } from '../core/rollout.ts';
 import type { Db } from './database.ts';
 
 export interface Phone {
@@ -15,11 +14,6 @@ export interface PhoneStore {
   add(phone: Omit<Phone, 'verifiedAt'>): Promise<boolean>;
   find(id: string): Promise<Phone | undefined>;
   listForAccount(accountId: string): Promise<Phone[]>;
-  /**
-   * The verified phones whose country allows SMS in the rollout (DEFAULT_ROLLOUT where the country was
-   * never set), oldest first: the rollout joined in, instead of one lookup per phone on every sign-in.
-   */
-  listSmsReachable(accountId: string): Promise<Phone[]>;
   markVerified(accountId: string, id: string, at: Date): Promise<boolean>;
   remove(accountId: string, id: string, at: Date): Promise<boolean>;
 }
@@ -70,19 +64,6 @@ export function phoneStore(db: Db): PhoneStore {
     },
     async listForAccount(accountId) {
       return (await live().where('account_id', '=', accountId).orderBy('created_at').execute()).map(fromRow);
-    },
-    async listSmsReachable(accountId) {
-      const rows = await db
-        .selectFrom('phones')
-        .leftJoin('rollout_countries', 'rollout_countries.country', 'phones.country')
-        .selectAll('phones')
-        .where('phones.account_id', '=', accountId)
-        .where('phones.removed_at', 'is', null)
-        .where('phones.verified_at', 'is not', null)
-        .where((eb) => eb.fn.coalesce('rollout_countries.sms', eb.lit(DEFAULT_ROLLOUT.sms)), '=', true)
-        .orderBy('phones.created_at')
-        .execute();
-      return rows.map(fromRow);
     },
     async markVerified(accountId, id, at) {
       const result = await db

@@ -133,7 +133,6 @@ export function watchPhones(store: PhoneStore, watch: RevisionWatch): PhoneStore
       add: (phone) => phone.accountId,
       find: 'read',
       listForAccount: 'read',
-      listSmsReachable: 'read',
       markVerified: byFirst,
       remove: byFirst,
     },

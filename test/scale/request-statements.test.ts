@@ -115,7 +115,7 @@ describe('statements per request on the benchmark paths', () => {
     const account = await enrolWithApp();
     toNextStep();
     const signIn = await counted(() => passwordStep(t, account.email, account.password));
-    assertStatements(signIn.sql, 6, 'POST /api/v1/signin');
+    assertStatements(signIn.sql, 3, 'POST /api/v1/signin');
     const verify = await counted(() => answer(t, signIn.result.id, appCode(account.secret)));
     assert.equal(verify.result.statusCode, 200, verify.result.body);
     assertStatements(verify.sql, 11, 'POST /api/v1/challenges/{id}/verify');

@@ -207,7 +207,7 @@ for (const backend of databaseBackends()) {
         await store.phones.markVerified(account.id, p.id, later);
       await store.phones.remove(account.id, removed.id, later);
       assert.deepEqual(
-        (await store.phones.listSmsReachable(account.id)).map((p) => p.id),
+        (await store.secondFactors.channelRowsOf(account.id)).filter((r) => r.kind === 'sms').map((r) => r.id),
         [unknownCountry.id, dutch.id],
         'NL was never set (SMS by default) and a phone without a country gets the default too; DE has SMS off',
       );

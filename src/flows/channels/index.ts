@@ -3,6 +3,7 @@
 import { AppError } from '../../core/errors.ts';
 import { keysReplaceCodes } from '../../core/security-key-policy.ts';
 import type { Challenge } from '../../store/challenges.ts';
+import type { ChannelRow } from '../../store/second-factors.ts';
 import type { RequestContext, Services } from '../context.ts';
 import { assertMaySendCode } from './send-limits.ts';
 
@@ -14,8 +15,8 @@ export interface Channel {
 
 export interface ChannelKind {
   type: Channel['type'];
-  /** The channels of this kind the account can use now. */
-  list(services: Services, accountId: string): Promise<Channel[]>;
+  /** The channels of this kind the account can use now, from its rows of the account's second steps (oldest first). */
+  list(services: Services, rows: ChannelRow[]): Channel[];
   /**
    * Refuses (throws) when this channel may not take a code now, e.g. its send budget is spent. Runs
    * before the new code replaces the old one, so a refused send leaves the code already delivered
@@ -39,7 +40,13 @@ export function registerChannelKind(kind: ChannelKind): void {
 }
 
 export async function listChannels(services: Services, accountId: string): Promise<Channel[]> {
-  const channels = (await Promise.all(kinds.map((kind) => kind.list(services, accountId)))).flat();
+  const rows = await services.store.secondFactors.channelRowsOf(accountId);
+  const channels = kinds.flatMap((kind) =>
+    kind.list(
+      services,
+      rows.filter((row) => row.kind === kind.type),
+    ),
+  );
   // Under Apple's rules enough security keys replace every code (core/security-key-policy.ts).
   const keys = channels.filter((channel) => channel.type === 'webauthn');
   return keysReplaceCodes(services.config.policy.securityKeyRules, keys.length) ? keys : channels;

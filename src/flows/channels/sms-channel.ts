@@ -12,10 +12,9 @@ import { assertMaySendSms } from './send-limits.ts';
 
 registerChannelKind({
   type: 'sms',
-  async list(services, accountId) {
+  list(services, reachable) {
     if (!services.sms) return [];
-    const usable = await services.store.phones.listSmsReachable(accountId);
-    return usable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.e164.slice(-2)}` }));
+    return reachable.map((p) => ({ id: `sms:${p.id}`, type: 'sms' as const, label: `•••• ${p.label.slice(-2)}` }));
   },
   async admit(services, challenge, channelId, ctx) {
     const phone = await phoneOf(services, channelId);

@@ -5,9 +5,8 @@ import { registerChannelKind } from './index.ts';
 
 registerChannelKind({
   type: 'totp',
-  async list(services, accountId) {
-    const apps = (await services.store.authenticators.listForAccount(accountId)).filter((a) => a.confirmedAt);
-    return apps.map((a) => ({ id: `totp:${a.id}`, type: 'totp' as const, label: a.label }));
+  list(_services, confirmed) {
+    return confirmed.map((a) => ({ id: `totp:${a.id}`, type: 'totp' as const, label: a.label }));
   },
   async deliver() {},
 });
