@@ -220,6 +220,11 @@ export type AnsweredChallenge = Challenge & { answeredBy: AnsweredBy };
 export interface AlreadyRead {
   challenge?: Challenge | undefined;
   account?: Account | undefined;
+  /**
+   * What the caller does with a completed challenge (a sign-in starts its session), in the completion's
+   * own transaction: both commit together, in one commit instead of two. If it throws, neither does.
+   */
+  onCompleted?: (tx: Store, challenge: Challenge) => Promise<void>;
 }
 
 /** Checks an answer to one of the account's challenges; on success runs the purpose's completion in the same transaction. */
@@ -285,6 +290,7 @@ export async function answerChallenge(
     if (result.result === 'completed') {
       const completion = completions.get(result.challenge.purpose);
       if (completion) await completion(services, tx, result.challenge, ctx);
+      if (read.onCompleted) await read.onCompleted(tx, result.challenge);
       await tx.audit.record({
         accountId,
         actor: `account:${accountId}`,

@@ -121,52 +121,56 @@ export async function completeSignIn(
   // Read once for the whole step: the lock check before the answer and the state check after it
   // both use this row (re-reading it in between narrowed no race: a staff lock can land at any moment).
   const account = await services.store.accounts.findById(challenge.accountId);
+  const now = services.clock.now();
+  let started: (SignedIn & { trustedBrowser?: string }) | undefined;
+  // The session starts in the transaction that completes the challenge: one commit for both, and no
+  // completed challenge without its session should the process die in between.
   const { answeredBy } = await answerChallenge(services, challenge.accountId, challenge.id, input.answer, ctx, {
     challenge,
     account,
+    onCompleted: async (tx) => {
+      if (account?.state !== 'active')
+        throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
+      const session = await startSession(services, tx, account, 'two-step', ctx);
+      started = { status: 'signed_in', token: session.token, sessionId: session.id, account };
+      if (!input.trustBrowser) return;
+      const browser = issueToken();
+      await tx.trustedBrowsers.add({
+        id: browser.id,
+        accountId: account.id,
+        secretHash: browser.secretHash,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + services.config.policy.trustedBrowserDays * DAY),
+        userAgent: ctx.userAgent,
+      });
+      await tx.audit.record({
+        accountId: account.id,
+        actor: `account:${account.id}`,
+        event: 'browser.trusted',
+        at: now,
+        ...origin(ctx),
+      });
+      started.trustedBrowser = browser.token;
+    },
   });
-  if (account?.state !== 'active')
-    throw new AppError(account?.state === 'locked' ? 'ACCOUNT_LOCKED' : 'ACCOUNT_DISABLED');
-  const now = services.clock.now();
-  const result = await services.store.transaction(async (tx) => {
-    const session = await startSession(services, tx, account, 'two-step', ctx);
-    if (!input.trustBrowser)
-      return { status: 'signed_in' as const, token: session.token, sessionId: session.id, account };
-    const browser = issueToken();
-    await tx.trustedBrowsers.add({
-      id: browser.id,
-      accountId: account.id,
-      secretHash: browser.secretHash,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + services.config.policy.trustedBrowserDays * DAY),
-      userAgent: ctx.userAgent,
-    });
-    await tx.audit.record({
-      accountId: account.id,
-      actor: `account:${account.id}`,
-      event: 'browser.trusted',
-      at: now,
-      ...origin(ctx),
-    });
-    return {
-      status: 'signed_in' as const,
-      token: session.token,
-      sessionId: session.id,
-      account,
-      trustedBrowser: browser.token,
-    };
-  });
+  // answerChallenge returns only for a completed challenge, and then onCompleted has run.
+  if (!started) throw new Error('a completed sign-in challenge started no session');
+  const signedIn = started.account;
   // A sign-in with a code is by definition from a browser or device that was not trusted: tell the
   // owner. The session stands even if the mail relay is down; the failure is logged, not hidden.
   const where = requestOrigin(ctx.ip, ctx.userAgent, now);
-  await notifyOwner(services, account, 'newSignIn', { browser: where.browser, ip: where.ip, place: where.place }).catch(
-    (error: unknown) => services.log.warn({ err: error, account: account.id }, 'new sign-in notice could not be sent'),
+  await notifyOwner(services, signedIn, 'newSignIn', {
+    browser: where.browser,
+    ip: where.ip,
+    place: where.place,
+  }).catch((error: unknown) =>
+    services.log.warn({ err: error, account: signedIn.id }, 'new sign-in notice could not be sent'),
   );
   // That notice is the only one: the browser becomes known without a second email.
-  const knownBrowser = await noteSignInBrowser(services, account, input.knownBrowser, ctx, { notify: 'never' });
+  const knownBrowser = await noteSignInBrowser(services, signedIn, input.knownBrowser, ctx, { notify: 'never' });
   services.metrics.signIn('signed_in');
   // How the code came (an app, or the channel it was sent through) is what a service's `amr` reports.
-  return { ...result, knownBrowser, answeredBy };
+  return { ...started, knownBrowser, answeredBy };
 }
 
 async function isTrustedBrowser(services: Services, accountId: string, token: string | undefined): Promise<boolean> {
