@@ -3,10 +3,9 @@
 // `last_sim_swap_date` (where the carrier gives one), `swapped_period` (an ISO 8601 duration) and
 // `swapped_in_period`; `sim_swap` is null or has an `error_code` when the carrier has no (complete) data.
 
-import { AppError } from '../../core/errors.ts';
 import { isoDurationMs, type SimSwapAnswer } from '../../core/sim-swap.ts';
-import { type RetryPolicy, withRetries } from '../sms/retry.ts';
-import { LOOKUP_RETRY, type SimSwapCheck, SimSwapLookupFailed } from './check.ts';
+import type { RetryPolicy } from '../sms/retry.ts';
+import { lookUp, type SimSwapCheck, SimSwapLookupFailed } from './check.ts';
 
 export interface TwilioLookupOptions {
   baseUrl: string;
@@ -27,23 +26,11 @@ export function createTwilioSimSwapCheck(options: TwilioLookupOptions): SimSwapC
       const url = new URL(`/v2/PhoneNumbers/${e164}`, options.baseUrl);
       url.searchParams.set('Fields', 'sim_swap');
       const deadline = AbortSignal.timeout(options.timeoutMs);
-      let answer: { status: number; body: unknown };
-      try {
-        answer = await withRetries(
-          async () => {
-            const response = await fetch(url, {
-              headers: { authorization, accept: 'application/json' },
-              signal: deadline,
-            });
-            return { status: response.status, body: await response.json().catch(() => undefined) };
-          },
-          options.retry ?? LOOKUP_RETRY,
-          (refused) => new AppError('SERVICE_UNAVAILABLE', { cause: `status ${refused.status}` }),
-        );
-      } catch (error) {
-        throw new SimSwapLookupFailed(deadline.aborted ? 'timed out' : 'unreachable or refused', { cause: error });
-      }
-      return twilioAnswer(answer.body);
+      const once = async () => {
+        const response = await fetch(url, { headers: { authorization, accept: 'application/json' }, signal: deadline });
+        return { status: response.status, body: await response.json().catch(() => undefined) };
+      };
+      return twilioAnswer(await lookUp(once, options.retry, deadline));
     },
   };
 }

@@ -18,6 +18,26 @@ export function webhookSignature(secret: string, timestamp: string, body: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** One signed POST of a JSON body (also the SIM-swap webhook's); the answer's JSON, or undefined if it has none. */
+export async function postSigned(
+  target: { url: string; secret: string; now?: (() => Date) | undefined },
+  body: string,
+  signal: AbortSignal,
+): Promise<{ status: number; body: unknown }> {
+  const timestamp = String(Math.floor((target.now?.() ?? new Date()).getTime() / 1000));
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-twostep-timestamp': timestamp,
+      'x-twostep-signature': webhookSignature(target.secret, timestamp, body),
+    },
+    body,
+    signal,
+  });
+  return { status: response.status, body: await response.json().catch(() => undefined) };
+}
+
 export function createWebhookSender(options: WebhookOptions): SmsSender {
   return {
     kind: 'webhook',
@@ -25,18 +45,7 @@ export function createWebhookSender(options: WebhookOptions): SmsSender {
       const body = JSON.stringify({ to: message.to, body: message.body });
       const answer = await withRetries(
         async () => {
-          const timestamp = String(Math.floor((options.now?.() ?? new Date()).getTime() / 1000));
-          const response = await fetch(options.url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-twostep-timestamp': timestamp,
-              'x-twostep-signature': webhookSignature(options.secret, timestamp, body),
-            },
-            body,
-            signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-          });
-          return { status: response.status, body: await response.json().catch(() => ({})) };
+          return postSigned(options, body, AbortSignal.timeout(options.timeoutMs ?? 10_000));
         },
         options.retry ?? DEFAULT_RETRY,
         (refused) =>
@@ -44,7 +53,7 @@ export function createWebhookSender(options: WebhookOptions): SmsSender {
             refused.status === 400 || refused.status === 422 ? 'SMS_NUMBER_REJECTED' : 'SMS_DELIVERY_FAILED',
           ),
       );
-      return { providerId: String((answer.body as { id?: unknown }).id ?? '') };
+      return { providerId: String((answer.body as { id?: unknown } | undefined)?.id ?? '') };
     },
   };
 }
